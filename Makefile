@@ -1,0 +1,40 @@
+# One command per task, the same for people and CI.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint format test-models clean
+
+# (Re)install when the requirement files change. torch==2.13.0 is pinned: on these machines pip takes the
+# local CPU wheel; elsewhere pass PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu to avoid CUDA.
+$(STAMP): requirements.txt requirements-prod.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/gunicorn -c gunicorn.conf.py app:app
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests app.py gunicorn.conf.py
+	$(BIN)/ruff format --check src tests app.py gunicorn.conf.py
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix src tests app.py gunicorn.conf.py
+	$(BIN)/ruff format src tests app.py gunicorn.conf.py
+
+# Tiny real-format models for running the server offline: MODEL_DIR=.test-models/models make run
+test-models: $(STAMP)
+	$(BIN)/python tests/make_test_models.py .test-models/models
+
+clean:
+	rm -rf $(VENV) .test-models .pytest_cache .mypy_cache .ruff_cache

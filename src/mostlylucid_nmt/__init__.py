@@ -1,0 +1,1 @@
+"""mostlylucid-nmt: a self-hosted, EasyNMT-compatible machine translation service."""

@@ -1,0 +1,67 @@
+"""Operations endpoints: probes, cache and admission state, model discovery."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Literal
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from mostlylucid_nmt.api.deps import Services
+from mostlylucid_nmt.api.schemas import CacheBody, DiscoveryBody, HealthBody, LoadedModel, ReadyBody
+from mostlylucid_nmt.translation.discovery import discover
+
+router = APIRouter(tags=["Operations"])
+
+
+@router.get("/healthz", response_model=HealthBody)
+async def healthz() -> HealthBody:
+    """Liveness: the process answers. Stays 200 while models load and while draining."""
+    return HealthBody(status="ok")
+
+
+@router.get("/readyz", response_model=ReadyBody, responses={503: {"model": ReadyBody}})
+async def readyz(services: Services) -> JSONResponse:
+    """Readiness: 200 once preloads are done, 503 while loading or draining."""
+    readiness = services.readiness
+    body = ReadyBody(
+        status=readiness.reason,
+        preloads_pending=readiness.preloads_pending,
+        preload_errors=readiness.preload_errors,
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if readiness.ready else 503)
+
+
+@router.get("/cache", response_model=CacheBody)
+async def cache(services: Services) -> CacheBody:
+    """Loaded models (least recently used first), capacity, and in-flight/waiting translation counts."""
+    registry, admission, settings = services.registry, services.admission, services.settings
+    return CacheBody(
+        backend=services.backend_name,
+        device=settings.resolved_device,
+        model_family=str(settings.model_family),
+        capacity=registry.capacity,
+        loaded=[LoadedModel.model_validate(item) for item in registry.loaded()],
+        loading=registry.loading(),
+        loads_total=registry.stats.loads,
+        load_failures_total=registry.stats.load_failures,
+        evictions_total=registry.stats.evictions,
+        inflight=admission.inflight,
+        max_inflight=admission.max_inflight,
+        waiting=admission.waiting,
+        queue_limit=admission.queue_limit,
+        queue_enabled=settings.enable_queue,
+        rejected_total=admission.rejected,
+        service_time_s=round(admission.service_time_s, 4),
+    )
+
+
+@router.get("/discover/{family}", response_model=list[DiscoveryBody])
+async def discover_family(
+    services: Services, family: Literal["opus-mt", "mbart50", "m2m100", "all"]
+) -> list[DiscoveryBody]:
+    """Models of a family (or all): listed live from the hub when reachable, else from built-in data with the
+    hub's error shown."""
+    results = await asyncio.to_thread(discover, services.settings, services.registry.is_available, family)
+    return [DiscoveryBody.model_validate(result, from_attributes=True) for result in results]

@@ -1,0 +1,95 @@
+"""Wire shapes. The EasyNMT ones are exact: field names, order and types are what existing clients parse."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TranslateBody(BaseModel):
+    """POST /translate. `text` may be one string or a list; the answer mirrors that choice."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    text: str | list[str] = Field(default_factory=list, description="One text, or a list of texts.")
+    target_lang: str = Field(description="Language to translate into, e.g. 'de'.")
+    source_lang: str | None = Field(
+        default="", description="Language of the texts; empty or null detects it per text."
+    )
+    beam_size: int = Field(default=5, description="Beam search width (1 = greedy).")
+    perform_sentence_splitting: bool = Field(
+        default=True, description="Split each text into sentences before translating."
+    )
+
+
+class TranslateResponse(BaseModel):
+    """EasyNMT's answer. `detected_langs` is present only when the source language was detected."""
+
+    target_lang: str
+    source_lang: str | None
+    detected_langs: str | list[str] | None = Field(
+        default=None, description="Only when source_lang was empty: one code per text, in order."
+    )
+    translated: str | list[str]
+    translation_time: float
+
+
+class LanguageDetectionBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    text: str | list[str] | dict[str, str] = Field(
+        description="A text, a list of texts, or an object of texts; the answer has the same shape."
+    )
+
+
+class ErrorBody(BaseModel):
+    detail: str = Field(description="What went wrong and what to change.")
+    error: str = Field(description="Error kind (see the README's error table).")
+
+
+class HealthBody(BaseModel):
+    status: str
+
+
+class ReadyBody(BaseModel):
+    status: str
+    preloads_pending: int
+    preload_errors: list[str]
+
+
+class LoadedModel(BaseModel):
+    model: str
+    family: str
+    in_use: int
+    uses: int
+    load_seconds: float
+
+
+class CacheBody(BaseModel):
+    """Loaded models and the admission state of this worker process."""
+
+    backend: str
+    device: str
+    model_family: str
+    capacity: int
+    loaded: list[LoadedModel]
+    loading: list[str]
+    loads_total: int
+    load_failures_total: int
+    evictions_total: int
+    inflight: int
+    max_inflight: int
+    waiting: int
+    queue_limit: int
+    queue_enabled: bool
+    rejected_total: int
+    service_time_s: float
+
+
+class DiscoveryBody(BaseModel):
+    family: str
+    source: str = Field(description="'hub' when listed live from the hub, 'bundled' from built-in data.")
+    hub_error: str | None = Field(default=None, description="Why the hub listing failed, when it did.")
+    models: list[str]
+    available_models: list[str] = Field(description="Models that can be loaded here now (MODEL_DIR, cache).")
+    languages: list[str]
+    pairs: list[str]

@@ -1,0 +1,162 @@
+"""Application factory: the only place that chooses concrete classes and wires them together."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from types import FrameType
+from typing import Any
+
+from fastapi import FastAPI
+
+from mostlylucid_nmt.api import easynmt, ops
+from mostlylucid_nmt.api.errors import install_error_handlers
+from mostlylucid_nmt.api.middleware import RequestContextMiddleware
+from mostlylucid_nmt.backends.base import ModelSpec, TranslatorLoader
+from mostlylucid_nmt.backends.fake import FakeLoader
+from mostlylucid_nmt.backends.hub import ModelLocator
+from mostlylucid_nmt.backends.registry import ModelRegistry
+from mostlylucid_nmt.errors import ServiceError
+from mostlylucid_nmt.logs import configure_logging
+from mostlylucid_nmt.scheduling.admission import AdmissionController
+from mostlylucid_nmt.scheduling.runner import BatchRunner
+from mostlylucid_nmt.settings import BackendKind, Settings, load_settings
+from mostlylucid_nmt.state import AppServices, Readiness
+from mostlylucid_nmt.translation.detection import build_detector
+from mostlylucid_nmt.translation.languages import normalize_code
+from mostlylucid_nmt.translation.routing import Router
+from mostlylucid_nmt.translation.service import TranslationService
+
+log = logging.getLogger(__name__)
+
+_DRAIN_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+
+
+def build_loader(settings: Settings) -> tuple[TranslatorLoader, str]:
+    if settings.translation_backend is BackendKind.FAKE:
+        loader = FakeLoader(
+            batch_delay_ms=settings.fake_batch_delay_ms, load_delay_ms=settings.fake_load_delay_ms
+        )
+        return loader, "fake"
+    if importlib.util.find_spec("torch") is None:
+        raise RuntimeError("TRANSLATION_BACKEND=transformers needs torch and transformers installed")
+    from mostlylucid_nmt.backends.transformers_backend import TransformersLoader
+
+    locator = ModelLocator(settings.model_dir, settings.model_cache_dir, offline=settings.offline)
+    return TransformersLoader(settings, locator), "transformers"
+
+
+def build_services(settings: Settings) -> AppServices:
+    loader, backend_name = build_loader(settings)
+    registry = ModelRegistry(loader, settings.effective_max_cached_models)
+    router = Router(settings, registry.is_available)
+    admission = AdmissionController(
+        settings.effective_max_inflight,
+        enable_queue=settings.enable_queue,
+        max_queue_size=settings.effective_max_queue_size,
+    )
+    runner = BatchRunner(settings.effective_batch_size, settings.effective_max_workers_backend)
+    service = TranslationService(
+        settings, router, registry, runner, admission, build_detector(settings.language_detector)
+    )
+    pairs = json.dumps([f"{src}-{tgt}" for src, tgt in router.pairs()]).encode()
+    return AppServices(
+        settings=settings,
+        service=service,
+        router=router,
+        registry=registry,
+        admission=admission,
+        readiness=Readiness(),
+        backend_name=backend_name,
+        lang_pairs_json=pairs,
+    )
+
+
+async def _preload(services: AppServices, pairs: list[tuple[str, str]]) -> None:
+    """Load PRELOAD_MODELS one by one; readiness turns on when all are done (failures are reported)."""
+    readiness = services.readiness
+    for source, target in pairs:
+        try:
+            route = services.router.plan(
+                normalize_code(source, field="PRELOAD_MODELS"), normalize_code(target, field="PRELOAD_MODELS")
+            )
+            for hop in route.hops:
+                await services.registry.preload(hop.spec)
+        except ServiceError as exc:
+            log.error("preloading %s->%s failed: %s", source, target, exc.detail)
+            readiness.preload_errors.append(f"{source}->{target}: {exc.detail}")
+        finally:
+            readiness.preloads_pending -= 1
+
+
+def _chain_drain_signals(readiness: Readiness) -> Callable[[], None]:
+    """Mark the process as draining as soon as a stop signal arrives, then let the server's handler run.
+
+    The server (uvicorn) installs its own handlers before the lifespan starts; we wrap them so /readyz turns
+    503 at once while in-flight requests finish.
+    """
+    previous: dict[int, Any] = {}
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        readiness.draining = True
+        handler = previous.get(signum)
+        if callable(handler):
+            handler(signum, frame)
+
+    for signum in _DRAIN_SIGNALS:
+        try:
+            previous[signum] = signal.getsignal(signum)
+            signal.signal(signum, on_signal)
+        except ValueError:  # not the main thread (e.g. a test client): the server handles signals itself
+            previous.pop(signum, None)
+
+    def restore() -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+    return restore
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    configure_logging(settings)
+    services = build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        restore_signals = _chain_drain_signals(services.readiness)
+        services.readiness.preloads_pending = len(settings.preload_models)
+        services.readiness.started = True
+        preload = asyncio.create_task(_preload(services, settings.preload_models), name="preload")
+        log.info(
+            "serving family=%s backend=%s device=%s pairs=%d",
+            settings.model_family,
+            services.backend_name,
+            settings.resolved_device,
+            len(services.router.pairs()),
+        )
+        try:
+            yield
+        finally:
+            services.readiness.draining = True
+            preload.cancel()
+            await services.registry.close()
+            restore_signals()
+
+    app = FastAPI(
+        title="mostlylucid-nmt",
+        version="0.1.0",
+        description="Self-hosted neural machine translation with EasyNMT's REST API.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    app.include_router(easynmt.router)
+    app.include_router(ops.router)
+    app.add_middleware(RequestContextMiddleware, readiness=services.readiness, request_log=settings.request_log)
+    return app
