@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from mostlylucid_nmt.api import easynmt, ops
 from mostlylucid_nmt.api.errors import install_error_handlers
 from mostlylucid_nmt.api.middleware import RequestContextMiddleware
-from mostlylucid_nmt.backends.base import ModelSpec, TranslatorLoader
+from mostlylucid_nmt.backends.base import TranslatorLoader
 from mostlylucid_nmt.backends.fake import FakeLoader
 from mostlylucid_nmt.backends.hub import ModelLocator
 from mostlylucid_nmt.backends.registry import ModelRegistry
@@ -158,5 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(easynmt.router)
     app.include_router(ops.router)
-    app.add_middleware(RequestContextMiddleware, readiness=services.readiness, request_log=settings.request_log)
+    app.add_middleware(
+        RequestContextMiddleware, readiness=services.readiness, request_log=settings.request_log
+    )
     return app

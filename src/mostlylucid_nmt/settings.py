@@ -319,7 +319,9 @@ class Settings(BaseSettings):
         description="HTTP keep-alive seconds.",
     )
     host: str = Field(default="0.0.0.0", validation_alias=AliasChoices("HOST"), description="Bind address.")
-    port: int = Field(default=8000, ge=1, le=65535, validation_alias=AliasChoices("PORT"), description="Port.")
+    port: int = Field(
+        default=8000, ge=1, le=65535, validation_alias=AliasChoices("PORT"), description="Port."
+    )
 
     # --- logging ---------------------------------------------------------------------------------------------
     log_level: Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"] = Field(
@@ -385,7 +387,9 @@ class Settings(BaseSettings):
             try:
                 value = json.loads(value)
             except json.JSONDecodeError as exc:
-                raise ValueError(f'must be a JSON object such as {{"torch_dtype":"fp16"}} ({exc.msg})') from exc
+                raise ValueError(
+                    f'must be a JSON object such as {{"torch_dtype":"fp16"}} ({exc.msg})'
+                ) from exc
         if not isinstance(value, dict):
             raise ValueError('must be a JSON object such as {"torch_dtype":"fp16"}')
         args = dict(value)

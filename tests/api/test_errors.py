@@ -10,7 +10,8 @@ def _error(response: httpx.Response, status: int, kind: str) -> str:
     assert response.status_code == status, response.text
     body = response.json()
     assert body["error"] == kind
-    assert isinstance(body["detail"], str) and body["detail"]
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
     detail: str = body["detail"]
     return detail
 
@@ -21,7 +22,9 @@ def test_missing_target_lang_is_422_naming_the_field(client: httpx.Client) -> No
 
 
 def test_beam_size_over_the_limit_is_400_not_a_clamp(client: httpx.Client) -> None:
-    response = client.post("/translate", json={"text": "hi", "target_lang": "de", "source_lang": "en", "beam_size": 99})
+    response = client.post(
+        "/translate", json={"text": "hi", "target_lang": "de", "source_lang": "en", "beam_size": 99}
+    )
     assert "EASYNMT_MAX_BEAM_SIZE" in _error(response, 400, "invalid_request")
 
 
@@ -43,7 +46,9 @@ def test_malformed_language_codes_are_400(client: httpx.Client, code: str) -> No
 
 
 def test_text_over_the_character_limit_is_413(client: httpx.Client) -> None:
-    response = client.post("/translate", json={"text": "a" * 50_001, "target_lang": "de", "source_lang": "en"})
+    response = client.post(
+        "/translate", json={"text": "a" * 50_001, "target_lang": "de", "source_lang": "en"}
+    )
     assert "EASYNMT_MAX_TEXT_LEN" in _error(response, 413, "payload_too_large")
 
 
@@ -53,7 +58,9 @@ def test_too_many_texts_is_413(client: httpx.Client) -> None:
 
 
 def test_request_over_the_total_character_limit_is_413(client: httpx.Client) -> None:
-    response = client.post("/translate", json={"text": ["b" * 40_000] * 6, "target_lang": "de", "source_lang": "en"})
+    response = client.post(
+        "/translate", json={"text": ["b" * 40_000] * 6, "target_lang": "de", "source_lang": "en"}
+    )
     assert "MAX_INPUT_TEXT_LENGTH" in _error(response, 413, "payload_too_large")
 
 

@@ -10,7 +10,10 @@ from tests.support.server import running_server
 
 
 def test_one_slot_three_pairs_in_turn() -> None:
-    with running_server({"TRANSLATION_BACKEND": "fake", "MAX_CACHED_MODELS": "1"}) as server, server.client() as client:
+    with (
+        running_server({"TRANSLATION_BACKEND": "fake", "MAX_CACHED_MODELS": "1"}) as server,
+        server.client() as client,
+    ):
         for source, target in [("en", "de"), ("de", "en"), ("en", "fr"), ("en", "de")]:
             response = client.post(
                 "/translate", json={"text": "Hello.", "target_lang": target, "source_lang": source}

@@ -25,8 +25,15 @@ _CLIENT_CLOSED = 499
 
 
 async def _translate(
-    request: Request, services: Services, texts: list[str], target_lang: str, source_lang: str | None,
-    beam_size: int, split_sentences: bool, *, single: bool,
+    request: Request,
+    services: Services,
+    texts: list[str],
+    target_lang: str,
+    source_lang: str | None,
+    beam_size: int,
+    split_sentences: bool,
+    *,
+    single: bool,
 ) -> Response:
     started = time.perf_counter()
     work = services.service.translate(
@@ -86,8 +93,14 @@ async def translate_post(request: Request, services: Services, body: TranslateBo
     single = isinstance(body.text, str)
     texts = [body.text] if isinstance(body.text, str) else body.text
     return await _translate(
-        request, services, texts, body.target_lang, body.source_lang, body.beam_size,
-        body.perform_sentence_splitting, single=single,
+        request,
+        services,
+        texts,
+        body.target_lang,
+        body.source_lang,
+        body.beam_size,
+        body.perform_sentence_splitting,
+        single=single,
     )
 
 
@@ -99,9 +112,7 @@ async def detect_get(
     return (await services.service.detect_languages([text]))[0]
 
 
-@router.post(
-    "/language_detection", response_model=str | list[str] | dict[str, str], responses=_ERRORS
-)
+@router.post("/language_detection", response_model=str | list[str] | dict[str, str], responses=_ERRORS)
 async def detect_post(services: Services, body: LanguageDetectionBody) -> str | list[str] | dict[str, str]:
     """Detect the language of a string, a list of strings, or an object's values; mirrors the input shape."""
     if isinstance(body.text, str):

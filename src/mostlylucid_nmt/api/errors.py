@@ -12,7 +12,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mostlylucid_nmt.errors import ServiceError
 
 
-def error_response(status_code: int, kind: str, detail: str, *, retry_after_s: int | None = None) -> JSONResponse:
+def error_response(
+    status_code: int, kind: str, detail: str, *, retry_after_s: int | None = None
+) -> JSONResponse:
     headers = {"Retry-After": str(retry_after_s)} if retry_after_s is not None else None
     return JSONResponse({"detail": detail, "error": kind}, status_code=status_code, headers=headers)
 

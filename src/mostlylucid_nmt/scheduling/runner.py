@@ -7,6 +7,7 @@ batches the request may be abandoned (timeout, disconnect): its remaining batche
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -53,7 +54,7 @@ class BatchRunner:
             chunk = order[start : start + self._batch_size]
             batch = [sentences[index] for index in chunk]
             outputs = await self.call(
-                lease, lambda batch=batch: translator.translate(batch, source_lang, target_lang, options)
+                lease, functools.partial(translator.translate, batch, source_lang, target_lang, options)
             )
             if len(outputs) != len(batch):
                 raise BackendFailure(f"model returned {len(outputs)} results for {len(batch)} sentences")

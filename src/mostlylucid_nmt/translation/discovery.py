@@ -55,7 +55,7 @@ def _discover_one(
             try:
                 models = _hub_models(OPUS_MT_ORG, "opus-mt-")
                 source = "hub"
-            except Exception as exc:  # any hub failure: report it, serve the built-in list
+            except Exception as exc:  # noqa: BLE001 -- any hub failure: report it, serve the built-in list
                 log.warning("hub listing failed: %s", exc)
                 hub_error = f"hub listing failed ({type(exc).__name__}); showing the built-in list"
     available = sorted(repo for repo, spec in specs.items() if is_available(spec))

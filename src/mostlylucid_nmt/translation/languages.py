@@ -47,7 +47,9 @@ def normalize_code(code: str, *, field: str) -> str:
     if not cleaned:
         raise InvalidRequest(f"{field} must be a language code such as 'en' or 'de'")
     if len(cleaned) > _MAX_CODE_LENGTH or not all(ch.isalnum() or ch == "-" for ch in cleaned):
-        raise InvalidRequest(f"{field} {code[:_MAX_CODE_LENGTH]!r} is not a language code such as 'en' or 'de'")
+        raise InvalidRequest(
+            f"{field} {code[:_MAX_CODE_LENGTH]!r} is not a language code such as 'en' or 'de'"
+        )
     if cleaned in _ALIASES:
         return _ALIASES[cleaned]
     base = cleaned.split("-", 1)[0]
