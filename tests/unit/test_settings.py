@@ -57,7 +57,10 @@ def test_easynmt_model_names_are_accepted(value: str, family: ModelFamily, m2m_r
 
 
 def test_model_family_wins_over_easynmt_model() -> None:
-    assert load_settings({"EASYNMT_MODEL": "opus-mt", "MODEL_FAMILY": "m2m100"}).model_family is ModelFamily.M2M100
+    assert (
+        load_settings({"EASYNMT_MODEL": "opus-mt", "MODEL_FAMILY": "m2m100"}).model_family
+        is ModelFamily.M2M100
+    )
 
 
 def test_lists_and_pairs_are_parsed() -> None:
@@ -101,7 +104,9 @@ def test_the_process_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> Non
         ({"USE_GPU": "true"}, "USE_GPU", "no CUDA device"),
     ],
 )
-def test_bad_values_name_the_variable_and_what_is_allowed(env: dict[str, str], variable: str, hint: str) -> None:
+def test_bad_values_name_the_variable_and_what_is_allowed(
+    env: dict[str, str], variable: str, hint: str
+) -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings(env)
     message = str(caught.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Annotated, Any
 
@@ -9,10 +10,13 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from mostlylucid_nmt.api.deps import Services
+from mostlylucid_nmt.logs import text_logging_enabled
 from mostlylucid_nmt.api.disconnect import ClientDisconnected, cancel_on_disconnect
 from mostlylucid_nmt.api.schemas import ErrorBody, LanguageDetectionBody, TranslateBody, TranslateResponse
 from mostlylucid_nmt.translation.languages import normalize_code
 from mostlylucid_nmt.translation.service import TranslationOutcome, TranslationRequest
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["EasyNMT"])
 
@@ -36,6 +40,8 @@ async def _translate(
     single: bool,
 ) -> Response:
     started = time.perf_counter()
+    if text_logging_enabled():
+        log.info("translate to %s: %r", target_lang, texts)
     work = services.service.translate(
         TranslationRequest(
             texts=texts,

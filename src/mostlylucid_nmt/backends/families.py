@@ -24,7 +24,49 @@ OPUS_MT_ORG = "Helsinki-NLP"
 # ISO 639-5 collective codes that Opus-MT uses as a source or target. As a target they need a >>xxx<< token
 # to pick the output language; they are never offered as languages themselves.
 COLLECTIVE_CODES = frozenset(
-    ["aav", "alv", "art", "bat", "ber", "bnt", "cau", "ccs", "cel", "cpf", "cus", "dra", "euq", "fiu", "gem", "gmq", "gmw", "grk", "iir", "inc", "ine", "itc", "map", "mkh", "mul", "nic", "phi", "poz", "pqe", "pqw", "roa", "sal", "sem", "sit", "sla", "trk", "tut", "urj", "zle", "zls", "zlw"]
+    [
+        "aav",
+        "alv",
+        "art",
+        "bat",
+        "ber",
+        "bnt",
+        "cau",
+        "ccs",
+        "cel",
+        "cpf",
+        "cus",
+        "dra",
+        "euq",
+        "fiu",
+        "gem",
+        "gmq",
+        "gmw",
+        "grk",
+        "iir",
+        "inc",
+        "ine",
+        "itc",
+        "map",
+        "mkh",
+        "mul",
+        "nic",
+        "phi",
+        "poz",
+        "pqe",
+        "pqw",
+        "roa",
+        "sal",
+        "sem",
+        "sit",
+        "sla",
+        "trk",
+        "tut",
+        "urj",
+        "zle",
+        "zls",
+        "zlw",
+    ]
 )
 
 # Opus-MT's own spellings of languages we expose under their ISO 639-1 code.

@@ -20,9 +20,26 @@ REFERENCE = Path(__file__).resolve().parents[3].parent / "shared" / "reference" 
 
 # Codes whose mBART-50 token is not simply "{code}_XX" (the published system guessed that and was wrong).
 MBART_SPOT_CHECKS = {
-    "de": "de_DE", "zh": "zh_CN", "ja": "ja_XX", "pt": "pt_XX", "he": "he_IL", "en": "en_XX", "fr": "fr_XX",
-    "es": "es_XX", "ar": "ar_AR", "hi": "hi_IN", "sv": "sv_SE", "uk": "uk_UA", "sl": "sl_SI", "gl": "gl_ES",
-    "xh": "xh_ZA", "ps": "ps_AF", "te": "te_IN", "tl": "tl_XX", "vi": "vi_VN", "ko": "ko_KR",
+    "de": "de_DE",
+    "zh": "zh_CN",
+    "ja": "ja_XX",
+    "pt": "pt_XX",
+    "he": "he_IL",
+    "en": "en_XX",
+    "fr": "fr_XX",
+    "es": "es_XX",
+    "ar": "ar_AR",
+    "hi": "hi_IN",
+    "sv": "sv_SE",
+    "uk": "uk_UA",
+    "sl": "sl_SI",
+    "gl": "gl_ES",
+    "xh": "xh_ZA",
+    "ps": "ps_AF",
+    "te": "te_IN",
+    "tl": "tl_XX",
+    "vi": "vi_VN",
+    "ko": "ko_KR",
 }
 
 

@@ -36,7 +36,10 @@ def test_pivot_when_no_direct_model_exists() -> None:
     # Opus-MT has af->en and en->ar but no af->ar model.
     route = router.plan("af", "ar")
     assert route.pivot_lang == "en"
-    assert [hop.spec.repo_id for hop in route.hops] == ["Helsinki-NLP/opus-mt-af-en", "Helsinki-NLP/opus-mt-en-ar"]
+    assert [hop.spec.repo_id for hop in route.hops] == [
+        "Helsinki-NLP/opus-mt-af-en",
+        "Helsinki-NLP/opus-mt-en-ar",
+    ]
     assert router.can_serve("af", "ar")
 
 
@@ -62,8 +65,16 @@ def test_pairs_and_languages_agree_with_plan() -> None:
 
 @pytest.mark.parametrize(
     ("code", "normal"),
-    [("EN", "en"), ("zh-CN", "zh"), ("zh_TW", "zh"), ("pt-BR", "pt"), ("iw", "he"), ("nb", "no"), (" de ", "de"),
-     ("deu", "de")],
+    [
+        ("EN", "en"),
+        ("zh-CN", "zh"),
+        ("zh_TW", "zh"),
+        ("pt-BR", "pt"),
+        ("iw", "he"),
+        ("nb", "no"),
+        (" de ", "de"),
+        ("deu", "de"),
+    ],
 )
 def test_codes_are_normalised(code: str, normal: str) -> None:
     assert normalize_code(code, field="target_lang") == normal
