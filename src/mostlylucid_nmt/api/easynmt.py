@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from mostlylucid_nmt.api.deps import Services
-from mostlylucid_nmt.logs import text_logging_enabled
 from mostlylucid_nmt.api.disconnect import ClientDisconnected, cancel_on_disconnect
 from mostlylucid_nmt.api.schemas import ErrorBody, LanguageDetectionBody, TranslateBody, TranslateResponse
+from mostlylucid_nmt.logs import text_logging_enabled
 from mostlylucid_nmt.translation.languages import normalize_code
 from mostlylucid_nmt.translation.service import TranslationOutcome, TranslationRequest
 
