@@ -32,9 +32,9 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests app.py gunicorn.conf.py
 	$(BIN)/ruff format src tests app.py gunicorn.conf.py
 
-# Tiny real-format models for running the server offline: MODEL_DIR=.test-models/models make run
+# Tiny real-format models for running the server offline: MODEL_DIR=.test-models HF_HUB_OFFLINE=1 make run
 test-models: $(STAMP)
-	$(BIN)/python tests/make_test_models.py .test-models/models
+	$(BIN)/python tests/make_test_models.py .test-models
 
 clean:
 	rm -rf $(VENV) .test-models .pytest_cache .mypy_cache .ruff_cache

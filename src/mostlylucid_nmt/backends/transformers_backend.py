@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+from transformers.utils import logging as transformers_logging
 
 from mostlylucid_nmt.backends.base import GenerationOptions, ModelSpec, Translator
 from mostlylucid_nmt.backends.families import mbart50_codes, opus_target_tokens
@@ -25,6 +26,11 @@ from mostlylucid_nmt.errors import ModelUnavailable, UnsupportedLanguage
 from mostlylucid_nmt.settings import ModelFamily, Settings
 
 log = logging.getLogger(__name__)
+
+# transformers prints a progress bar per load and an info line per generate call (max_new_tokens overriding the
+# config's max_length, which is what we want): noise in a server log. Its errors still come through.
+transformers_logging.disable_progress_bar()
+transformers_logging.set_verbosity_error()
 
 # Files without which a family's tokenizer fails with an unhelpful message, or (mBART-50) silently falls back
 # to a 58-token vocabulary that turns every word into <unk>.
