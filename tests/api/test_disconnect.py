@@ -11,7 +11,12 @@ from tests.support.server import running_server
 
 
 def test_disconnect_drops_the_rest_of_the_request() -> None:
-    env = {"TRANSLATION_BACKEND": "fake", "FAKE_BATCH_DELAY_MS": "500", "EASYNMT_BATCH_SIZE": "1"}
+    env = {
+        "TRANSLATION_BACKEND": "fake",
+        "FAKE_BATCH_DELAY_MS": "500",
+        "EASYNMT_BATCH_SIZE": "1",
+        "MAX_INFLIGHT_TRANSLATIONS": "1",
+    }
     text = " ".join(
         f"Sentence {word}." for word in ["one", "two", "three", "four", "five", "six", "seven", "eight"]
     )

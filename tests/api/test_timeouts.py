@@ -18,6 +18,7 @@ def test_timeout_gives_504_and_drops_later_batches() -> None:
             "FAKE_BATCH_DELAY_MS": "300",
             "EASYNMT_BATCH_SIZE": "1",
             "TRANSLATE_TIMEOUT_SEC": "0.45",
+            "MAX_INFLIGHT_TRANSLATIONS": "1",
         }
     )
     app = create_app(settings)

@@ -35,8 +35,14 @@ async def readyz(services: Services) -> JSONResponse:
 
 @router.get("/cache", response_model=CacheBody)
 async def cache(services: Services) -> CacheBody:
-    """Loaded models (least recently used first), capacity, and in-flight/waiting translation counts."""
-    registry, admission, settings = services.registry, services.admission, services.settings
+    """Loaded models (least recently used first), admission and batching state of this worker process."""
+    registry, admission, batcher, settings = (
+        services.registry,
+        services.admission,
+        services.batcher,
+        services.settings,
+    )
+    rate = batcher.stats.sentences_per_s
     return CacheBody(
         backend=services.backend_name,
         device=settings.resolved_device,
@@ -47,13 +53,21 @@ async def cache(services: Services) -> CacheBody:
         loads_total=registry.stats.loads,
         load_failures_total=registry.stats.load_failures,
         evictions_total=registry.stats.evictions,
-        inflight=admission.inflight,
-        max_inflight=admission.max_inflight,
+        inflight=admission.active,
         waiting=admission.waiting,
         queue_limit=admission.queue_limit,
         queue_enabled=settings.enable_queue,
         rejected_total=admission.rejected,
-        service_time_s=round(admission.service_time_s, 4),
+        max_inflight=settings.effective_max_inflight,
+        running_batches=batcher.running_batches,
+        queued_sentences=batcher.queued_sentences(),
+        queue_depths=batcher.queue_depths(),
+        recent_batch_sizes=list(batcher.stats.recent_batch_sizes),
+        batches_total=batcher.stats.batches,
+        sentences_total=batcher.stats.sentences,
+        failed_batches_total=batcher.stats.failed_batches,
+        dropped_sentences_total=batcher.stats.dropped_sentences,
+        sentences_per_s=round(rate, 3) if rate is not None else None,
     )
 
 

@@ -65,24 +65,32 @@ class LoadedModel(BaseModel):
 
 
 class CacheBody(BaseModel):
-    """Loaded models and the admission state of this worker process."""
+    """Loaded models, admission and batching state of this worker process."""
 
     backend: str
     device: str
     model_family: str
-    capacity: int
-    loaded: list[LoadedModel]
+    capacity: int = Field(description="MAX_CACHED_MODELS.")
+    loaded: list[LoadedModel] = Field(description="Loaded models, least recently used first.")
     loading: list[str]
     loads_total: int
     load_failures_total: int
     evictions_total: int
-    inflight: int
-    max_inflight: int
-    waiting: int
-    queue_limit: int
+    inflight: int = Field(description="Requests being translated (at least one sentence started).")
+    waiting: int = Field(description="Admitted requests none of whose sentences has started yet.")
+    queue_limit: int = Field(description="Requests allowed to wait (MAX_QUEUE_SIZE; 0 with the queue off).")
     queue_enabled: bool
-    rejected_total: int
-    service_time_s: float
+    rejected_total: int = Field(description="Requests answered 429/503 by admission control.")
+    max_inflight: int = Field(description="Batches that may run at once (MAX_INFLIGHT_TRANSLATIONS).")
+    running_batches: int
+    queued_sentences: int
+    queue_depths: dict[str, int] = Field(description="Queued sentences per model and direction.")
+    recent_batch_sizes: list[int] = Field(description="Sentences in each of the most recent batches.")
+    batches_total: int
+    sentences_total: int
+    failed_batches_total: int
+    dropped_sentences_total: int = Field(description="Sentences dropped because their request was abandoned.")
+    sentences_per_s: float | None = Field(description="Measured translation rate (moving average).")
 
 
 class DiscoveryBody(BaseModel):

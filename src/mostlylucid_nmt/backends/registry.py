@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -52,6 +52,7 @@ class ModelRegistry:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._loading: dict[str, asyncio.Task[_Entry]] = {}
         self._claims: dict[str, int] = {}
+        self._notifications: set[asyncio.Task[None]] = set()
         self._changed = asyncio.Condition()
         self._executor = ThreadPoolExecutor(max_workers=load_threads, thread_name_prefix="model-load")
         self.stats = RegistryStats()
@@ -73,6 +74,27 @@ class ModelRegistry:
             entry.in_use -= 1
             async with self._changed:
                 self._changed.notify_all()
+
+    def pin(self, spec: ModelSpec) -> Callable[[], None]:
+        """Mark a loaded model as in use without waiting (a batch about to run); returns the release.
+
+        Only valid while some request holds the model through `use`, which guarantees it is loaded.
+        """
+        entry = self._entries[spec.repo_id]
+        entry.in_use += 1
+        loop = asyncio.get_running_loop()
+
+        def release() -> None:
+            entry.in_use -= 1
+            task = loop.create_task(self._notify())
+            self._notifications.add(task)
+            task.add_done_callback(self._notifications.discard)
+
+        return release
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
 
     async def preload(self, spec: ModelSpec) -> None:
         async with self.use(spec):

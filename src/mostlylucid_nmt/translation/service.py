@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from mostlylucid_nmt.backends.base import GenerationOptions, Translator
 from mostlylucid_nmt.backends.registry import ModelRegistry
 from mostlylucid_nmt.errors import InvalidRequest, PayloadTooLarge, TranslationTimeout, UnsupportedLanguage
-from mostlylucid_nmt.scheduling.admission import AdmissionController, Lease
-from mostlylucid_nmt.scheduling.runner import BatchRunner
+from mostlylucid_nmt.scheduling.admission import AdmissionController
+from mostlylucid_nmt.scheduling.batcher import BatchKey, DynamicBatcher, RequestTicket
 from mostlylucid_nmt.settings import Settings
 from mostlylucid_nmt.translation.detection import LanguageDetector
 from mostlylucid_nmt.translation.languages import normalize_code
@@ -53,14 +53,14 @@ class TranslationService:
         settings: Settings,
         router: Router,
         registry: ModelRegistry,
-        runner: BatchRunner,
+        batcher: DynamicBatcher,
         admission: AdmissionController,
         detector: LanguageDetector,
     ) -> None:
         self._settings = settings
         self._router = router
         self._registry = registry
-        self._runner = runner
+        self._batcher = batcher
         self._admission = admission
         self._detector = detector
 
@@ -161,10 +161,8 @@ class TranslationService:
         routes: dict[str, Route],
         outcome: TranslationOutcome,
     ) -> None:
-        queued_at = time.perf_counter()
-        async with self._admission.slot() as lease:
-            started = time.perf_counter()
-            outcome.queue_s = started - queued_at
+        admitted = time.perf_counter()
+        with self._admission.admit() as ticket:
             for source, route in routes.items():
                 indexes = [index for index, code in enumerate(sources) if code == source]
                 documents = [
@@ -172,16 +170,21 @@ class TranslationService:
                     for index in indexes
                 ]
                 sentences = [sentence for document in documents for sentence in document.sentences]
-                translated = await self._translate_route(lease, route, sentences, request.beam_size, outcome)
+                translated = await self._translate_route(ticket, route, sentences, request.beam_size, outcome)
                 position = 0
                 for index, document in zip(indexes, documents, strict=True):
                     count = len(document.sentences)
                     outcome.translated[index] = document.rebuild(translated[position : position + count])
                     position += count
-            outcome.compute_s = time.perf_counter() - started
+        outcome.compute_s = time.perf_counter() - admitted - outcome.queue_s
 
     async def _translate_route(
-        self, lease: Lease, route: Route, sentences: list[str], beam_size: int, outcome: TranslationOutcome
+        self,
+        ticket: RequestTicket,
+        route: Route,
+        sentences: list[str],
+        beam_size: int,
+        outcome: TranslationOutcome,
     ) -> list[str]:
         if route.pivot_lang is not None and route.pivot_lang not in outcome.pivot_langs:
             outcome.pivot_langs.append(route.pivot_lang)
@@ -191,13 +194,19 @@ class TranslationService:
             async with self._registry.use(hop.spec) as translator:
                 if hop.spec.repo_id not in outcome.models:
                     outcome.models.append(hop.spec.repo_id)
-                sentences = await self._translate_hop(lease, translator, hop, sentences, beam_size)
+                sentences = await self._translate_hop(ticket, translator, hop, sentences, beam_size, outcome)
         return sentences
 
     async def _translate_hop(
-        self, lease: Lease, translator: Translator, hop: Hop, sentences: list[str], beam_size: int
+        self,
+        ticket: RequestTicket,
+        translator: Translator,
+        hop: Hop,
+        sentences: list[str],
+        beam_size: int,
+        outcome: TranslationOutcome,
     ) -> list[str]:
-        pieces = await self._runner.call(lease, lambda: self._fit_to_model(translator, hop, sentences))
+        pieces, counts = await asyncio.to_thread(self._fit_to_model, translator, hop, sentences)
         flat = [piece for split in pieces for piece in split.sentences]
         options = GenerationOptions(
             beam_size=beam_size,
@@ -205,9 +214,13 @@ class TranslationService:
             no_repeat_ngram_size=self._settings.no_repeat_ngram_size,
             repetition_penalty=self._settings.repetition_penalty,
         )
-        translated = await self._runner.translate(
-            lease, translator, flat, hop.source_lang, hop.target_lang, options
+        key = BatchKey(hop.spec.repo_id, hop.source_lang, hop.target_lang, options)
+        queued = time.perf_counter()
+        translated = await self._batcher.translate(
+            ticket, translator, key, flat, counts, lambda: self._registry.pin(hop.spec)
         )
+        if ticket.started_at is not None and not outcome.queue_s:
+            outcome.queue_s = max(0.0, ticket.started_at - queued)
         rebuilt: list[str] = []
         position = 0
         for split in pieces:
@@ -217,8 +230,13 @@ class TranslationService:
         return rebuilt
 
     @staticmethod
-    def _fit_to_model(translator: Translator, hop: Hop, sentences: list[str]) -> list[SplitText]:
-        """Cut sentences longer than the model's input limit at clause or word boundaries; never truncate."""
+    def _fit_to_model(
+        translator: Translator, hop: Hop, sentences: list[str]
+    ) -> tuple[list[SplitText], list[int]]:
+        """Cut sentences longer than the model's input limit at clause or word boundaries; never truncate.
+
+        Returns the pieces per sentence and the token count of every piece (the batcher's budget).
+        """
         limit = translator.max_input_tokens
         source, target = hop.source_lang, hop.target_lang
 
@@ -226,7 +244,14 @@ class TranslationService:
             return translator.count_tokens([piece], source, target)[0] <= limit
 
         counts = translator.count_tokens(sentences, source, target) if sentences else []
-        return [
-            SplitText(gaps=("", ""), sentences=(sentence,)) if count <= limit else split_long(sentence, fits)
-            for sentence, count in zip(sentences, counts, strict=True)
-        ]
+        pieces: list[SplitText] = []
+        piece_counts: list[int] = []
+        for sentence, count in zip(sentences, counts, strict=True):
+            if count <= limit:
+                pieces.append(SplitText(gaps=("", ""), sentences=(sentence,)))
+                piece_counts.append(count)
+            else:
+                split = split_long(sentence, fits)
+                pieces.append(split)
+                piece_counts.extend(translator.count_tokens(list(split.sentences), source, target))
+        return pieces, piece_counts

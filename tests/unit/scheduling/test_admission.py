@@ -1,9 +1,6 @@
-"""Admission control: slots, a bounded queue, and Retry-After from measured service time."""
+"""Admission control: a bounded number of waiting requests, 429/503 with Retry-After from measured rates."""
 
 from __future__ import annotations
-
-import asyncio
-from concurrent.futures import Future
 
 import pytest
 
@@ -11,66 +8,46 @@ from mostlylucid_nmt.errors import Busy, Overloaded
 from mostlylucid_nmt.scheduling.admission import AdmissionController
 
 
-async def test_queue_then_429_beyond_it() -> None:
-    admission = AdmissionController(1, enable_queue=True, max_queue_size=1)
-    release = asyncio.Event()
+def controller(
+    *, saturated: bool, enable_queue: bool = True, limit: int = 1, drain: float | None = None
+) -> AdmissionController:
+    return AdmissionController(
+        enable_queue=enable_queue,
+        max_queue_size=limit,
+        backend_saturated=lambda: saturated,
+        estimated_drain_s=lambda: drain,
+    )
 
-    async def hold() -> None:
-        async with admission.slot():
-            await release.wait()
 
-    first = asyncio.create_task(hold())
-    await asyncio.sleep(0)
-    second = asyncio.create_task(hold())
-    await asyncio.sleep(0)
-    assert (admission.inflight, admission.waiting) == (1, 1)
-    with pytest.raises(Overloaded) as caught:
-        async with admission.slot():
+def test_free_backend_admits_straight_in_even_with_no_queue() -> None:
+    admission = controller(saturated=False, limit=0)
+    with admission.admit() as ticket:
+        assert admission.waiting == 1
+        ticket.mark_started()
+        assert (admission.waiting, admission.active) == (0, 1)
+    assert (admission.waiting, admission.active) == (0, 0)
+
+
+def test_queue_limit_then_429_with_retry_after() -> None:
+    admission = controller(saturated=True, limit=2, drain=7.2)
+    with admission.admit(), admission.admit():
+        assert admission.waiting == 2
+        with pytest.raises(Overloaded) as caught, admission.admit():
             pass
-    assert caught.value.retry_after_s is not None
-    assert caught.value.retry_after_s >= 1
-    release.set()
-    await asyncio.gather(first, second)
-    assert (admission.inflight, admission.waiting) == (0, 0)
+        assert caught.value.retry_after_s == 8
+        assert "MAX_QUEUE_SIZE" in caught.value.detail
+    assert admission.waiting == 0
+    assert admission.rejected == 1
 
 
-async def test_no_queue_means_503_when_busy() -> None:
-    admission = AdmissionController(1, enable_queue=False, max_queue_size=100)
-    async with admission.slot():
-        with pytest.raises(Busy):
-            async with admission.slot():
-                pass
-    async with admission.slot():
+def test_no_queue_gives_503_when_the_backend_is_saturated() -> None:
+    admission = controller(saturated=True, enable_queue=False, limit=100)
+    with pytest.raises(Busy) as caught, admission.admit():
         pass
+    assert caught.value.retry_after_s == 1  # nothing measured yet: the minimum
+    assert "ENABLE_QUEUE=0" in caught.value.detail
 
 
-async def test_retry_after_uses_service_time_not_queue_wait() -> None:
-    now = [0.0]
-    admission = AdmissionController(2, enable_queue=True, max_queue_size=10, clock=lambda: now[0])
-    for _ in range(30):
-        async with admission.slot():
-            now[0] += 10.0  # every request takes 10 s of service
-    assert admission.service_time_s == pytest.approx(10.0, rel=0.01)
-    # Nothing running or queued: one service time spread over two slots.
-    assert admission.retry_after_s() == 5
-
-
-async def test_slot_stays_taken_until_an_abandoned_model_call_returns() -> None:
-    admission = AdmissionController(1, enable_queue=True, max_queue_size=5)
-    running: Future[None] = Future()
-    running.set_running_or_notify_cancel()
-
-    async def abandoned() -> None:
-        async with admission.slot() as lease:
-            lease.track(running)
-            await asyncio.sleep(10)
-
-    task = asyncio.create_task(abandoned())
-    await asyncio.sleep(0.01)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert admission.inflight == 1  # the model call is still running in its thread
-    running.set_result(None)
-    await asyncio.sleep(0.01)
-    assert admission.inflight == 0
+@pytest.mark.parametrize(("drain", "expected"), [(None, 1), (0.01, 1), (2.5, 3), (10_000.0, 300)])
+def test_retry_after_is_a_bounded_whole_number_of_seconds(drain: float | None, expected: int) -> None:
+    assert controller(saturated=True, drain=drain).retry_after_s() == expected
