@@ -15,30 +15,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from pydantic import AliasChoices
+
+from mostlylucid_nmt.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# Variables of the developer's shell that would change what the server does under test.
-_SERVICE_VARIABLES = {
-    "MODEL_FAMILY",
-    "EASYNMT_MODEL",
-    "EASYNMT_MODEL_ARGS",
-    "EASYNMT_BATCH_SIZE",
-    "MAX_CACHED_MODELS",
-    "PRELOAD_MODELS",
-    "USE_GPU",
-    "DEVICE",
-    "MODEL_CACHE_DIR",
-    "MODEL_DIR",
-    "TRANSLATION_BACKEND",
-    "WEB_CONCURRENCY",
-    "MAX_INFLIGHT_TRANSLATIONS",
-    "ENABLE_QUEUE",
-    "MAX_QUEUE_SIZE",
-    "TRANSLATE_TIMEOUT_SEC",
-    "PORT",
-    "HOST",
-}
+
+def _service_variables() -> set[str]:
+    """Every environment variable the settings read: the developer's shell must not change a test server."""
+    names = {"HF_ENDPOINT"}
+    for field in Settings.model_fields.values():
+        if isinstance(field.validation_alias, AliasChoices):
+            names.update(str(choice) for choice in field.validation_alias.choices)
+    return names
 
 
 def free_port() -> int:
@@ -63,7 +53,8 @@ class RunningServer:
 @contextmanager
 def running_server(env: dict[str, str], *, start_timeout_s: float = 90) -> Iterator[RunningServer]:
     port = free_port()
-    base_env = {key: value for key, value in os.environ.items() if key not in _SERVICE_VARIABLES}
+    excluded = _service_variables()
+    base_env = {key: value for key, value in os.environ.items() if key.upper() not in excluded}
     full_env = {
         **base_env,
         "HOST": "127.0.0.1",

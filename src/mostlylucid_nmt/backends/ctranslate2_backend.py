@@ -41,7 +41,12 @@ from transformers import AutoConfig, AutoTokenizer
 from transformers.utils import logging as transformers_logging
 
 from mostlylucid_nmt.backends.base import GenerationOptions, ModelSpec, Translator
-from mostlylucid_nmt.backends.family_tokens import FamilyTokenizer, check_required_files, check_vocabulary
+from mostlylucid_nmt.backends.family_tokens import (
+    FamilyTokenizer,
+    TokenizedTranslator,
+    check_required_files,
+    check_vocabulary,
+)
 from mostlylucid_nmt.backends.hub import ModelLocator
 from mostlylucid_nmt.errors import ModelUnavailable
 from mostlylucid_nmt.settings import Settings
@@ -67,24 +72,12 @@ _conversion_locks: dict[Path, threading.Lock] = {}
 _conversion_locks_guard = threading.Lock()
 
 
-class CTranslate2Translator:
+class CTranslate2Translator(TokenizedTranslator):
     """One loaded checkpoint. `translate` may be called from several threads at once."""
 
     def __init__(self, spec: ModelSpec, tokens: FamilyTokenizer, engine: Any) -> None:
-        self._spec = spec
-        self._tokens = tokens
+        super().__init__(spec, tokens)
         self._engine = engine
-
-    @property
-    def spec(self) -> ModelSpec:
-        return self._spec
-
-    @property
-    def max_input_tokens(self) -> int:
-        return self._tokens.max_input_tokens
-
-    def count_tokens(self, texts: Sequence[str], source_lang: str, target_lang: str) -> list[int]:
-        return self._tokens.count_tokens(texts, source_lang, target_lang)
 
     def translate(
         self, texts: Sequence[str], source_lang: str, target_lang: str, options: GenerationOptions

@@ -152,3 +152,22 @@ class FamilyTokenizer:
             f"model {self._spec.repo_id} has no target token for '{target_lang}' "
             f"(it knows {len(self._target_tokens)} targets)"
         )
+
+
+class TokenizedTranslator:
+    """What every engine's translator shares: its spec, and token counting through the family tokenizer."""
+
+    def __init__(self, spec: ModelSpec, tokens: FamilyTokenizer) -> None:
+        self._spec = spec
+        self._tokens = tokens
+
+    @property
+    def spec(self) -> ModelSpec:
+        return self._spec
+
+    @property
+    def max_input_tokens(self) -> int:
+        return self._tokens.max_input_tokens
+
+    def count_tokens(self, texts: Sequence[str], source_lang: str, target_lang: str) -> list[int]:
+        return self._tokens.count_tokens(texts, source_lang, target_lang)

@@ -17,7 +17,12 @@ from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 from transformers.utils import logging as transformers_logging
 
 from mostlylucid_nmt.backends.base import GenerationOptions, ModelSpec, Translator
-from mostlylucid_nmt.backends.family_tokens import FamilyTokenizer, check_required_files, check_vocabulary
+from mostlylucid_nmt.backends.family_tokens import (
+    FamilyTokenizer,
+    TokenizedTranslator,
+    check_required_files,
+    check_vocabulary,
+)
 from mostlylucid_nmt.backends.hub import ModelLocator
 from mostlylucid_nmt.errors import ModelUnavailable
 from mostlylucid_nmt.settings import Settings
@@ -33,25 +38,13 @@ transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 _DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 
 
-class TransformersTranslator:
+class TransformersTranslator(TokenizedTranslator):
     """One loaded checkpoint. `translate` may be called from several threads at once."""
 
     def __init__(self, spec: ModelSpec, tokens: FamilyTokenizer, model: Any, device: torch.device) -> None:
-        self._spec = spec
-        self._tokens = tokens
+        super().__init__(spec, tokens)
         self._model = model
         self._device = device
-
-    @property
-    def spec(self) -> ModelSpec:
-        return self._spec
-
-    @property
-    def max_input_tokens(self) -> int:
-        return self._tokens.max_input_tokens
-
-    def count_tokens(self, texts: Sequence[str], source_lang: str, target_lang: str) -> list[int]:
-        return self._tokens.count_tokens(texts, source_lang, target_lang)
 
     def translate(
         self, texts: Sequence[str], source_lang: str, target_lang: str, options: GenerationOptions
