@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format test-models clean
+.PHONY: install run test lint format test-models bench clean
 
 # (Re)install when the requirement files change. torch==2.13.0 is pinned: on these machines pip takes the
 # local CPU wheel; elsewhere pass PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu to avoid CUDA.
@@ -35,6 +35,12 @@ format: $(STAMP)
 # Tiny real-format models for running the server offline: MODEL_DIR=.test-models HF_HUB_OFFLINE=1 make run
 test-models: $(STAMP)
 	$(BIN)/python tests/make_test_models.py .test-models
+
+# The benchmark (bench/README.md): raw engines, our server and an EasyNMT-style baseline on one machine, about
+# 15 minutes on 2 cores; results in bench/results/. Faster: make bench BENCH_ARGS="--quick" (or --only server,
+# --server-env KEY=VALUE, --repeat N). Never part of `make test`.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .test-models .pytest_cache .mypy_cache .ruff_cache
