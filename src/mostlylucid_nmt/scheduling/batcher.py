@@ -4,9 +4,10 @@ Each sentence waits in its model's queue with its own future. When a batch slot 
 MAX_INFLIGHT_TRANSLATIONS model calls run at once), the queue whose oldest sentence has waited longest gives a
 batch: oldest first, bounded by a sentence count (EASYNMT_BATCH_SIZE) and a padded-token budget
 (BATCH_MAX_TOKENS = longest sentence x sentences). A request's sentences arrive sorted by length, so neighbours
-in a queue have similar lengths and padding stays small. While another batch is running, a batch that is not
-full may wait up to BATCH_MAX_WAIT_MS for more sentences; with the backend idle it goes at once, so a lone
-request never pays for the window.
+in a queue have similar lengths and padding stays small. A batch that is not full may wait up to
+BATCH_MAX_WAIT_MS for more sentences while another batch runs or right after one finished (its clients are
+about to send their next requests); with the backend idle it goes at once, so a lone request never pays for
+the window.
 
 Failure is contained: a batch that raises fails exactly the sentences in it; sentences whose request was
 abandoned (timeout, disconnect) are dropped before they reach the model; the scheduling loop survives its own
@@ -112,6 +113,7 @@ class DynamicBatcher:
         self._queues: dict[BatchKey, _ModelQueue] = {}
         self._wakeup = asyncio.Event()
         self._running = 0
+        self._last_finished_at = float("-inf")
         self._loop_task: asyncio.Task[None] | None = None
         self.stats = BatcherStats()
 
@@ -234,9 +236,17 @@ class DynamicBatcher:
             await self._wakeup.wait()
 
     async def _maybe_wait_for_more(self, queue: _ModelQueue) -> None:
-        if not self._max_wait_s or self._running == 0:
-            return  # backend idle: a lone request goes at once
-        deadline = queue.items[0].enqueued_at + self._max_wait_s
+        """Give a batch that is not full a short window to fill, when more sentences are likely to come.
+
+        They are likely while another batch runs, and just after one finished: its clients are reading their
+        answers and sending the next request. An idle backend sends a lone request at once.
+        """
+        if not self._max_wait_s:
+            return
+        if self._running:
+            deadline = queue.items[0].enqueued_at + self._max_wait_s
+        else:
+            deadline = self._last_finished_at + self._max_wait_s
         while len(queue.items) < self._max_sentences:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -280,6 +290,7 @@ class DynamicBatcher:
 
         def finished(done: asyncio.Future[list[str]]) -> None:
             self._running -= 1
+            self._last_finished_at = time.monotonic()
             release_model()
             self._slots.release()
             self._deliver(batch, done, time.perf_counter() - started)

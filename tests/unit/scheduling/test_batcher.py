@@ -218,3 +218,27 @@ async def test_models_are_held_for_the_duration_of_a_batch() -> None:
     await b.translate(RequestTicket(), model, KEY, ["x", "y"], [1, 1], hold)
     assert events == ["hold", "release"]
     await b.close()
+
+
+async def test_just_after_a_batch_the_next_one_waits_for_returning_clients() -> None:
+    b = batcher(max_wait_ms=200)
+    model = RecordingTranslator(delay_s=0.05)
+    assert await submit(b, model, ["first"]) == ["FIRST"]
+    # Clients of the finished batch come back a few milliseconds apart: they share the next batch.
+    second = asyncio.create_task(submit(b, model, ["second"]))
+    await asyncio.sleep(0.03)
+    third = asyncio.create_task(submit(b, model, ["third"]))
+    assert await asyncio.gather(second, third) == [["SECOND"], ["THIRD"]]
+    assert model.batches == [["first"], ["second", "third"]]
+    await b.close()
+
+
+async def test_after_an_idle_spell_a_lone_request_goes_at_once() -> None:
+    b = batcher(max_wait_ms=300)
+    model = RecordingTranslator()
+    await submit(b, model, ["warm"])
+    await asyncio.sleep(0.4)  # longer than the window: the backend is idle, nobody is coming back
+    started = time.perf_counter()
+    assert await submit(b, model, ["alone"]) == ["ALONE"]
+    assert time.perf_counter() - started < 0.2
+    await b.close()
