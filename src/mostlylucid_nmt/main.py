@@ -64,7 +64,7 @@ def build_services(settings: Settings) -> AppServices:
     batcher = DynamicBatcher(
         max_batch_sentences=settings.effective_batch_size,
         max_batch_tokens=settings.effective_batch_max_tokens,
-        max_wait_ms=settings.batch_max_wait_ms,
+        max_wait_ms=settings.effective_batch_max_wait_ms,
         max_concurrent_batches=settings.effective_max_inflight,
         threads=max(settings.effective_max_workers_backend, settings.effective_max_inflight),
     )

@@ -8,16 +8,22 @@ from mostlylucid_nmt import settings as settings_module
 from mostlylucid_nmt.settings import ModelFamily, SettingsError, load_settings
 
 
-def test_cpu_defaults_follow_the_seed() -> None:
+def test_cpu_defaults_are_the_measured_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings_module, "available_cores", lambda: 4)
     s = load_settings({})
     assert s.resolved_device == "cpu"
-    assert (s.batch_size, s.max_cached_models, s.max_inflight_translations) == (16, 5, 4)
-    assert (s.max_queue_size, s.web_concurrency, s.max_workers_backend) == (1000, 4, 4)
+    assert (s.batch_size, s.max_cached_models, s.batch_max_tokens, s.batch_max_wait_ms) == (16, 5, 8192, 10.0)
+    # One worker process; one batch per core in parallel, one CTranslate2 thread each.
+    assert (s.web_concurrency, s.max_inflight_translations, s.max_workers_backend) == (1, 4, 4)
+    assert (s.ct2_compute_type, s.ct2_inter_threads, s.ct2_intra_threads) == ("int8", 4, 1)
+    assert s.max_queue_size == 1000
     assert s.model_args == {}
     assert s.port == 8000
     assert s.model_family is ModelFamily.OPUS_MT
     assert s.log_include_text is False
     assert s.torch_dtype == "float32"
+    # Fewer parallel batches than cores: the cores are shared out among them.
+    assert load_settings({"MAX_INFLIGHT_TRANSLATIONS": "2"}).ct2_intra_threads == 2
 
 
 def test_gpu_defaults_when_cuda_is_visible(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -27,6 +33,7 @@ def test_gpu_defaults_when_cuda_is_visible(monkeypatch: pytest.MonkeyPatch) -> N
     assert s.resolved_device == "cuda"
     assert (s.batch_size, s.max_cached_models, s.max_inflight_translations) == (64, 10, 1)
     assert (s.max_queue_size, s.web_concurrency) == (2000, 1)
+    assert (s.ct2_compute_type, s.ct2_inter_threads) == ("float16", 1)
     assert s.model_args == {"torch_dtype": "float16"}
     assert s.torch_dtype == "float16"
     assert load_settings({"DEVICE": "cuda:1"}).resolved_device == "cuda:1"

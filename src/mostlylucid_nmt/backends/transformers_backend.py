@@ -25,7 +25,7 @@ from mostlylucid_nmt.backends.family_tokens import (
 )
 from mostlylucid_nmt.backends.hub import ModelLocator
 from mostlylucid_nmt.errors import ModelUnavailable
-from mostlylucid_nmt.settings import Settings
+from mostlylucid_nmt.settings import Settings, available_cores
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,10 @@ class TransformersLoader:
         self._locator = locator
         self._device = torch.device(settings.resolved_device)
         self._dtype = _DTYPES.get(settings.torch_dtype, torch.float32)
+        if self._device.type == "cpu":
+            # MAX_INFLIGHT_TRANSLATIONS batches run at once; torch's default of one thread per core for each
+            # would oversubscribe the cores several times over.
+            torch.set_num_threads(max(1, available_cores() // settings.effective_max_inflight))
 
     def is_available(self, spec: ModelSpec) -> bool:
         return self._locator.is_available(spec.repo_id)
