@@ -148,7 +148,7 @@ class Settings(BaseSettings):
     batch_size: PositiveInt | None = Field(
         default=None,
         validation_alias=AliasChoices("EASYNMT_BATCH_SIZE"),
-        description="Sentences per model call. Default 16 on CPU, 64 on GPU.",
+        description="Most sentences per model call. Default 32 on CPU, 64 on GPU.",
     )
     batch_max_tokens: PositiveInt | None = Field(
         default=None,
@@ -159,8 +159,8 @@ class Settings(BaseSettings):
     batch_max_wait_ms: NonNegativeFloat | None = Field(
         default=None,
         validation_alias=AliasChoices("BATCH_MAX_WAIT_MS"),
-        description="How long a batch that is not full may wait for more sentences while another batch runs "
-        "or just after one finished (never after an idle spell). 0 = take what is queued. Default 10.",
+        description="How long after a batch finished the next one may wait for that batch's clients to come "
+        "back (never after an idle spell, never for a lone client). 0 = take what is queued. Default 30.",
     )
     max_cached_models: PositiveInt | None = Field(
         default=None,
@@ -238,13 +238,14 @@ class Settings(BaseSettings):
     ct2_inter_threads: PositiveInt | None = Field(
         default=None,
         validation_alias=AliasChoices("CT2_INTER_THREADS"),
-        description="CTranslate2 batches run in parallel per model. Default MAX_INFLIGHT_TRANSLATIONS.",
+        description="CTranslate2 workers per model; each batch is cut into one part per worker, run in "
+        "parallel. Default: the number of CPU cores on CPU, 1 on GPU.",
     )
     ct2_intra_threads: int | None = Field(
         default=None,
         ge=0,
         validation_alias=AliasChoices("CT2_INTRA_THREADS"),
-        description="CTranslate2 threads per batch. Default: CPU cores / MAX_INFLIGHT_TRANSLATIONS, at least 1 "
+        description="CTranslate2 threads per worker. Default: CPU cores / CT2_INTER_THREADS, at least 1 "
         "(0 lets CTranslate2 pick).",
     )
     language_detector: DetectorKind = Field(
@@ -302,7 +303,7 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("MAX_INFLIGHT_TRANSLATIONS"),
         description="Batches executing at once per worker process (each batch holds sentences of many "
-        "requests). Default: the number of CPU cores on CPU, 1 on GPU.",
+        "requests, and CTranslate2 spreads one batch over all cores). Default 1.",
     )
     enable_queue: bool = Field(
         default=True,
@@ -517,17 +518,18 @@ class Settings(BaseSettings):
         gpu = self.resolved_device.startswith("cuda")
         cores = available_cores()
         # Defaults measured on the benchmark (README "Performance"); where they differ from the seed's tuning
-        # table the README says why. On CPU: one worker process (batching across requests in one process beats
-        # several processes each holding the model), one model call per core running in parallel, each on one
-        # thread (CTranslate2 int8 at batch 16 did 42.8 sentences/s on 1 thread vs 25.4 on 2 here).
+        # table the README says why. On CPU: one worker process, one batch at a time that CTranslate2 cuts into
+        # one single-threaded part per core (int8 at batch 16: 38-43 sentences/s on one thread, 23-25 on two
+        # here), and a 30 ms window for the clients of the last batch to come back: 62 sentences/s for 16
+        # one-sentence clients against 10 with the seed's four workers.
         if self.batch_size is None:
-            self.batch_size = 64 if gpu else 16
+            self.batch_size = 64 if gpu else 32
         if self.max_cached_models is None:
             self.max_cached_models = 10 if gpu else 5
         if self.batch_max_tokens is None:
             self.batch_max_tokens = 32768 if gpu else 8192
         if self.max_inflight_translations is None:
-            self.max_inflight_translations = 1 if gpu else cores
+            self.max_inflight_translations = 1
         if self.max_queue_size is None:
             self.max_queue_size = 2000 if gpu else 1000
         if self.max_workers_backend is None:
@@ -535,15 +537,15 @@ class Settings(BaseSettings):
         if self.web_concurrency is None:
             self.web_concurrency = 1
         if self.batch_max_wait_ms is None:
-            self.batch_max_wait_ms = 10.0
+            self.batch_max_wait_ms = 30.0
         if not self.model_args and gpu:
             self.model_args = {"torch_dtype": "float16"}
         if self.ct2_compute_type is None:
             self.ct2_compute_type = "float16" if gpu else "int8"
         if self.ct2_inter_threads is None:
-            self.ct2_inter_threads = self.max_inflight_translations
+            self.ct2_inter_threads = 1 if gpu else cores
         if self.ct2_intra_threads is None:
-            self.ct2_intra_threads = max(1, cores // self.max_inflight_translations)
+            self.ct2_intra_threads = max(1, cores // self.ct2_inter_threads)
         return self
 
     def _resolve_device(self) -> str:

@@ -12,9 +12,9 @@ def test_cpu_defaults_are_the_measured_ones(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(settings_module, "available_cores", lambda: 4)
     s = load_settings({})
     assert s.resolved_device == "cpu"
-    assert (s.batch_size, s.max_cached_models, s.batch_max_tokens, s.batch_max_wait_ms) == (16, 5, 8192, 10.0)
-    # One worker process; one batch per core in parallel, one CTranslate2 thread each.
-    assert (s.web_concurrency, s.max_inflight_translations, s.max_workers_backend) == (1, 4, 4)
+    assert (s.batch_size, s.max_cached_models, s.batch_max_tokens, s.batch_max_wait_ms) == (32, 5, 8192, 30.0)
+    # One worker process, one batch at a time, cut by CTranslate2 into one single-threaded part per core.
+    assert (s.web_concurrency, s.max_inflight_translations, s.max_workers_backend) == (1, 1, 1)
     assert (s.ct2_compute_type, s.ct2_inter_threads, s.ct2_intra_threads) == ("int8", 4, 1)
     assert s.max_queue_size == 1000
     assert s.model_args == {}
@@ -22,8 +22,8 @@ def test_cpu_defaults_are_the_measured_ones(monkeypatch: pytest.MonkeyPatch) -> 
     assert s.model_family is ModelFamily.OPUS_MT
     assert s.log_include_text is False
     assert s.torch_dtype == "float32"
-    # Fewer parallel batches than cores: the cores are shared out among them.
-    assert load_settings({"MAX_INFLIGHT_TRANSLATIONS": "2"}).ct2_intra_threads == 2
+    # Fewer CTranslate2 workers than cores: the cores are shared out among them.
+    assert load_settings({"CT2_INTER_THREADS": "2"}).ct2_intra_threads == 2
 
 
 def test_gpu_defaults_when_cuda_is_visible(monkeypatch: pytest.MonkeyPatch) -> None:

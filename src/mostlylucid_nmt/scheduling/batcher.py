@@ -4,10 +4,10 @@ Each sentence waits in its model's queue with its own future. When a batch slot 
 MAX_INFLIGHT_TRANSLATIONS model calls run at once), the queue whose oldest sentence has waited longest gives a
 batch: oldest first, bounded by a sentence count (EASYNMT_BATCH_SIZE) and a padded-token budget
 (BATCH_MAX_TOKENS = longest sentence x sentences). A request's sentences arrive sorted by length, so neighbours
-in a queue have similar lengths and padding stays small. A batch that is not full may wait up to
-BATCH_MAX_WAIT_MS for more sentences while another batch runs or right after one finished (its clients are
-about to send their next requests); with the backend idle it goes at once, so a lone request never pays for
-the window.
+in a queue have similar lengths and padding stays small. Right after a batch finished, the next batch may wait
+up to BATCH_MAX_WAIT_MS for that batch's clients to come back with their next requests, so that a steady crowd
+of clients keeps sharing batches instead of splitting into small ones; otherwise a batch goes at once, so a
+lone request never pays for the window.
 
 Failure is contained: a batch that raises fails exactly the sentences in it; sentences whose request was
 abandoned (timeout, disconnect) are dropped before they reach the model; the scheduling loop survives its own
@@ -114,6 +114,7 @@ class DynamicBatcher:
         self._wakeup = asyncio.Event()
         self._running = 0
         self._last_finished_at = float("-inf")
+        self._last_finished_requests = 0
         self._loop_task: asyncio.Task[None] | None = None
         self.stats = BatcherStats()
 
@@ -236,18 +237,17 @@ class DynamicBatcher:
             await self._wakeup.wait()
 
     async def _maybe_wait_for_more(self, queue: _ModelQueue) -> None:
-        """Give a batch that is not full a short window to fill, when more sentences are likely to come.
+        """Give a batch that is not full a short window to fill, when more sentences are about to come.
 
-        They are likely while another batch runs, and just after one finished: its clients are reading their
-        answers and sending the next request. An idle backend sends a lone request at once.
+        They are about to come just after a batch finished: its clients are reading their answers and sending
+        their next requests. So the next batch waits, at most BATCH_MAX_WAIT_MS after that batch finished,
+        until as many requests as it held have come back (those already queued go along anyway). Without a
+        recent batch, a request goes at once: a lone or first request never pays for the window.
         """
-        if not self._max_wait_s:
+        if not self._max_wait_s or not self._last_finished_requests:
             return
-        if self._running:
-            deadline = queue.items[0].enqueued_at + self._max_wait_s
-        else:
-            deadline = self._last_finished_at + self._max_wait_s
-        while len(queue.items) < self._max_sentences:
+        deadline = self._last_finished_at + self._max_wait_s
+        while len(queue.items) < self._max_sentences and self._returned(queue) < self._last_finished_requests:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
@@ -259,6 +259,11 @@ class DynamicBatcher:
             queue.prune()
             if not queue.items:
                 return
+
+    def _returned(self, queue: _ModelQueue) -> int:
+        """Requests with sentences queued since the last batch finished."""
+        since = self._last_finished_at
+        return len({id(item.ticket) for item in queue.items if item.enqueued_at >= since})
 
     def _take_batch(self, queue: _ModelQueue) -> list[_Pending]:
         queue.prune()
@@ -291,6 +296,7 @@ class DynamicBatcher:
         def finished(done: asyncio.Future[list[str]]) -> None:
             self._running -= 1
             self._last_finished_at = time.monotonic()
+            self._last_finished_requests = len({id(item.ticket) for item in batch})
             release_model()
             self._slots.release()
             self._deliver(batch, done, time.perf_counter() - started)

@@ -527,7 +527,7 @@ def test_each_family_gives_the_engine_its_language_tokens(
     assert options["target_prefix"] == (None if prefix is None else [[prefix]] * len(texts))
     assert options["beam_size"] == 1
     assert options["min_decoding_length"] == 0
-    assert options["max_batch_size"] == 0
+    assert options["max_batch_size"] == len(texts)  # one worker: the batch in one part
     assert options["max_input_length"] == 0
     assert options["return_scores"] is False
 

@@ -177,21 +177,15 @@ async def test_a_lone_request_does_not_wait_for_the_window() -> None:
     await b.close()
 
 
-async def test_while_busy_a_partial_batch_waits_at_most_the_window() -> None:
-    b = batcher(max_wait_ms=300, max_concurrent_batches=2)
-    model = RecordingTranslator(delay_s=1.0)
-    busy = asyncio.create_task(submit(b, model, ["busy"]))
-    await asyncio.sleep(0.05)
+async def test_waiting_for_returning_clients_lasts_at_most_the_window() -> None:
+    b = batcher(max_wait_ms=300)
+    model = RecordingTranslator()
+    await asyncio.gather(submit(b, model, ["one"]), submit(b, model, ["two"]))
+    # Only one of the two clients comes back: its request waits for the other, but no longer than the window.
     started = time.perf_counter()
-    late = asyncio.create_task(submit(b, model, ["late"]))
-    await asyncio.sleep(0.1)
-    joiner = asyncio.create_task(submit(b, model, ["joiner"]))
-    assert await late == ["LATE"]
+    assert await submit(b, model, ["back"]) == ["BACK"]
     waited = time.perf_counter() - started
-    assert 0.3 <= waited < 1.0 + 0.3 + 0.5
-    assert await joiner == ["JOINER"]
-    assert ["joiner", "late"] in [sorted(batch) for batch in model.batches]
-    await busy
+    assert 0.2 <= waited < 0.3 + 0.5
     await b.close()
 
 
@@ -223,13 +217,23 @@ async def test_models_are_held_for_the_duration_of_a_batch() -> None:
 async def test_just_after_a_batch_the_next_one_waits_for_returning_clients() -> None:
     b = batcher(max_wait_ms=200)
     model = RecordingTranslator(delay_s=0.05)
-    assert await submit(b, model, ["first"]) == ["FIRST"]
-    # Clients of the finished batch come back a few milliseconds apart: they share the next batch.
+    assert await asyncio.gather(submit(b, model, ["one"]), submit(b, model, ["two"])) == [["ONE"], ["TWO"]]
+    # The two clients of the finished batch come back a few milliseconds apart: they share the next batch.
     second = asyncio.create_task(submit(b, model, ["second"]))
     await asyncio.sleep(0.03)
     third = asyncio.create_task(submit(b, model, ["third"]))
     assert await asyncio.gather(second, third) == [["SECOND"], ["THIRD"]]
-    assert model.batches == [["first"], ["second", "third"]]
+    assert model.batches == [["one", "two"], ["second", "third"]]
+    await b.close()
+
+
+async def test_a_lone_client_coming_back_does_not_wait() -> None:
+    b = batcher(max_wait_ms=500)
+    model = RecordingTranslator()
+    await submit(b, model, ["first"])
+    started = time.perf_counter()
+    assert await submit(b, model, ["again"]) == ["AGAIN"]
+    assert time.perf_counter() - started < 0.25
     await b.close()
 
 
