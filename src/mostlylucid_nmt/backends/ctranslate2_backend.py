@@ -39,7 +39,6 @@ from typing import Any
 
 import ctranslate2
 from transformers import AutoConfig, AutoTokenizer
-from transformers.utils import logging as transformers_logging
 
 from mostlylucid_nmt.backends.base import GenerationOptions, ModelSpec, Translator
 from mostlylucid_nmt.backends.family_tokens import (
@@ -48,17 +47,14 @@ from mostlylucid_nmt.backends.family_tokens import (
     check_required_files,
     check_vocabulary,
 )
+from mostlylucid_nmt.backends.hf_logging import quiet_transformers
 from mostlylucid_nmt.backends.hub import ModelLocator
 from mostlylucid_nmt.errors import ModelUnavailable
 from mostlylucid_nmt.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# transformers prints a progress bar per load (the converter loads the weights through it too) and notices
-# about deprecated arguments the converter passes: noise in a server log. Its errors still come through.
-# Both functions are unannotated in transformers, hence the ignores.
-transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+quiet_transformers()
 
 CONVERTED_SUBDIR = "ctranslate2"
 # Written into a converted copy after everything else: a copy without it is not trusted.

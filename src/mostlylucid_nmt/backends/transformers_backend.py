@@ -14,7 +14,6 @@ from typing import Any
 
 import torch
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-from transformers.utils import logging as transformers_logging
 
 from mostlylucid_nmt.backends.base import GenerationOptions, ModelSpec, Translator
 from mostlylucid_nmt.backends.family_tokens import (
@@ -23,17 +22,14 @@ from mostlylucid_nmt.backends.family_tokens import (
     check_required_files,
     check_vocabulary,
 )
+from mostlylucid_nmt.backends.hf_logging import quiet_transformers
 from mostlylucid_nmt.backends.hub import ModelLocator
 from mostlylucid_nmt.errors import ModelUnavailable
 from mostlylucid_nmt.settings import Settings, available_cores
 
 log = logging.getLogger(__name__)
 
-# transformers prints a progress bar per load and an info line per generate call (max_new_tokens overriding the
-# config's max_length, which is what we want): noise in a server log. Its errors still come through.
-# Both functions are unannotated in transformers, hence the ignores.
-transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+quiet_transformers()
 
 _DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 
