@@ -23,14 +23,14 @@ test: $(STAMP)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests app.py gunicorn.conf.py
-	$(BIN)/ruff format --check src tests app.py gunicorn.conf.py
+	$(BIN)/ruff check src tests bench app.py gunicorn.conf.py
+	$(BIN)/ruff format --check src tests bench app.py gunicorn.conf.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix src tests app.py gunicorn.conf.py
-	$(BIN)/ruff format src tests app.py gunicorn.conf.py
+	$(BIN)/ruff check --fix src tests bench app.py gunicorn.conf.py
+	$(BIN)/ruff format src tests bench app.py gunicorn.conf.py
 
 # Tiny real-format models for running the server offline: MODEL_DIR=.test-models HF_HUB_OFFLINE=1 make run
 test-models: $(STAMP)
