@@ -32,7 +32,13 @@ from typing import Any, Final
 
 import sentencepiece as spm
 import torch
-from tests.make_test_models import CORPUS_PATH, quiet_transformers, train_sentencepiece
+from tests.make_test_models import (
+    CORPUS_PATH,
+    GENERATION_TRANSFORMERS_VERSION,
+    marian_configs,
+    quiet_transformers,
+    train_sentencepiece,
+)
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, MarianConfig
 
 from bench import workspace
@@ -100,59 +106,18 @@ def _vocabulary(sp_model: bytes) -> dict[str, int]:
     return vocab
 
 
-def _generation_config() -> dict[str, Any]:
-    # As Helsinki-NLP/opus-mt-en-de ships it (transformers reads these at generate time).
-    return {
-        "bad_words_ids": [[PAD_ID]],
-        "bos_token_id": 0,
-        "decoder_start_token_id": PAD_ID,
-        "eos_token_id": EOS_ID,
-        "forced_eos_token_id": EOS_ID,
-        "max_length": MAX_POSITIONS,
-        "num_beams": 4,
-        "pad_token_id": PAD_ID,
-    }
-
-
-def _model_config() -> dict[str, Any]:
-    config = {
-        "_name_or_path": workspace.MODEL_REPO_ID,
-        "activation_dropout": 0.0,
-        "activation_function": "swish",
-        "add_bias_logits": False,
-        "add_final_layer_norm": False,
-        "architectures": ["MarianMTModel"],
-        "attention_dropout": 0.0,
-        "classif_dropout": 0.0,
-        "classifier_dropout": 0.0,
-        "d_model": D_MODEL,
-        "decoder_attention_heads": HEADS,
-        "decoder_ffn_dim": FFN_DIM,
-        "decoder_layerdrop": 0.0,
-        "decoder_layers": LAYERS,
-        "decoder_vocab_size": VOCAB_SIZE,
-        "dropout": 0.1,
-        "encoder_attention_heads": HEADS,
-        "encoder_ffn_dim": FFN_DIM,
-        "encoder_layerdrop": 0.0,
-        "encoder_layers": LAYERS,
-        "gradient_checkpointing": False,
-        "init_std": 0.02,
-        "is_encoder_decoder": True,
-        "max_position_embeddings": MAX_POSITIONS,
-        "model_type": "marian",
-        "normalize_before": False,
-        "normalize_embedding": False,
-        "num_hidden_layers": LAYERS,
-        "scale_embedding": True,
-        "share_encoder_decoder_embeddings": True,
-        "static_position_embeddings": True,
-        "transformers_version": "4.22.0.dev0",
-        "use_cache": True,
-        "vocab_size": VOCAB_SIZE,
-        **_generation_config(),
-    }
-    return dict(sorted(config.items()))
+def _configs() -> tuple[dict[str, Any], dict[str, Any]]:
+    # The fixtures' Opus-MT config (as Helsinki-NLP/opus-mt-en-de ships it), at Opus-MT's real size.
+    return marian_configs(
+        workspace.MODEL_REPO_ID,
+        d_model=D_MODEL,
+        heads=HEADS,
+        ffn_dim=FFN_DIM,
+        layers=LAYERS,
+        vocab_size=VOCAB_SIZE,
+        pad_id=PAD_ID,
+        max_positions=MAX_POSITIONS,
+    )
 
 
 def _write_weights(out: Path) -> None:
@@ -217,9 +182,11 @@ def build_model(out: Path = workspace.MODEL_DIR) -> bool:
     (out / "target.spm").write_bytes(sp_model)
     _write_json(out / "vocab.json", vocab)
     _write_json(out / "tokenizer_config.json", {"source_lang": "en", "target_lang": "de"})
-    _write_json(out / "config.json", _model_config())
+    config, generation = _configs()
+    _write_json(out / "config.json", config)
     _write_json(
-        out / "generation_config.json", {**_generation_config(), "transformers_version": "4.27.0.dev0"}
+        out / "generation_config.json",
+        {**generation, "transformers_version": GENERATION_TRANSFORMERS_VERSION},
     )
     with quiet_transformers():
         _write_weights(out)

@@ -200,6 +200,71 @@ class TokenIds:
     zero_rows: tuple[int, ...] = ()
 
 
+def marian_configs(
+    repo_id: str,
+    *,
+    d_model: int,
+    heads: int,
+    ffn_dim: int,
+    layers: int,
+    vocab_size: int,
+    pad_id: int,
+    max_positions: int,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """config.json and generation_config.json of an Opus-MT checkpoint of the given shape (keys as the hub's).
+
+    The benchmark's Opus-MT-sized model uses it too.
+    """
+    generation = {
+        "bad_words_ids": [[pad_id]],
+        "bos_token_id": 0,
+        "decoder_start_token_id": pad_id,
+        "eos_token_id": 0,
+        "forced_eos_token_id": 0,
+        "max_length": max_positions,
+        "num_beams": 4,
+        "pad_token_id": pad_id,
+    }
+    config = {
+        "_name_or_path": repo_id,
+        "activation_dropout": 0.0,
+        "activation_function": "swish",
+        "add_bias_logits": False,
+        "add_final_layer_norm": False,
+        "architectures": ["MarianMTModel"],
+        "attention_dropout": 0.0,
+        "classif_dropout": 0.0,
+        "classifier_dropout": 0.0,
+        "d_model": d_model,
+        "decoder_attention_heads": heads,
+        "decoder_ffn_dim": ffn_dim,
+        "decoder_layerdrop": 0.0,
+        "decoder_layers": layers,
+        "decoder_vocab_size": vocab_size,
+        "dropout": 0.1,
+        "encoder_attention_heads": heads,
+        "encoder_ffn_dim": ffn_dim,
+        "encoder_layerdrop": 0.0,
+        "encoder_layers": layers,
+        "gradient_checkpointing": False,
+        "init_std": 0.02,
+        "is_encoder_decoder": True,
+        "max_position_embeddings": max_positions,
+        "model_type": "marian",
+        "normalize_before": False,
+        "normalize_embedding": False,
+        "num_hidden_layers": layers,
+        "scale_embedding": True,
+        "share_encoder_decoder_embeddings": True,
+        "static_position_embeddings": True,
+        "transformers_version": MARIAN_TRANSFORMERS_VERSION,
+        "use_cache": True,
+        "vocab_size": vocab_size,
+        **generation,
+    }
+    return dict(sorted(config.items())), generation
+
+
 def _write_marian_files(spec: ModelSpec, sp_model: bytes, out: Path) -> TokenIds:
     # Opus-MT order: </s>, <unk>, the target-language tokens, the pieces, and <pad> last (added by the
     # conversion to transformers: it starts the decoder and must never be generated).
@@ -215,54 +280,17 @@ def _write_marian_files(spec: ModelSpec, sp_model: bytes, out: Path) -> TokenIds
     _write_json(
         out / "tokenizer_config.json", {"target_lang": spec.target_lang, "source_lang": spec.source_lang}
     )
-    generation = {
-        "bad_words_ids": [[pad]],
-        "bos_token_id": 0,
-        "decoder_start_token_id": pad,
-        "eos_token_id": 0,
-        "forced_eos_token_id": 0,
-        "max_length": MARIAN_MAX_POSITIONS,
-        "num_beams": 4,
-        "pad_token_id": pad,
-    }
-    config = {
-        "_name_or_path": spec.repo_id,
-        "activation_dropout": 0.0,
-        "activation_function": "swish",
-        "add_bias_logits": False,
-        "add_final_layer_norm": False,
-        "architectures": ["MarianMTModel"],
-        "attention_dropout": 0.0,
-        "classif_dropout": 0.0,
-        "classifier_dropout": 0.0,
-        "d_model": D_MODEL,
-        "decoder_attention_heads": HEADS,
-        "decoder_ffn_dim": FFN_DIM,
-        "decoder_layerdrop": 0.0,
-        "decoder_layers": LAYERS,
-        "decoder_vocab_size": len(vocab),
-        "dropout": 0.1,
-        "encoder_attention_heads": HEADS,
-        "encoder_ffn_dim": FFN_DIM,
-        "encoder_layerdrop": 0.0,
-        "encoder_layers": LAYERS,
-        "gradient_checkpointing": False,
-        "init_std": 0.02,
-        "is_encoder_decoder": True,
-        "max_position_embeddings": MARIAN_MAX_POSITIONS,
-        "model_type": "marian",
-        "normalize_before": False,
-        "normalize_embedding": False,
-        "num_hidden_layers": LAYERS,
-        "scale_embedding": True,
-        "share_encoder_decoder_embeddings": True,
-        "static_position_embeddings": True,
-        "transformers_version": MARIAN_TRANSFORMERS_VERSION,
-        "use_cache": True,
-        "vocab_size": len(vocab),
-        **generation,
-    }
-    _write_json(out / "config.json", dict(sorted(config.items())))
+    config, generation = marian_configs(
+        spec.repo_id,
+        d_model=D_MODEL,
+        heads=HEADS,
+        ffn_dim=FFN_DIM,
+        layers=LAYERS,
+        vocab_size=len(vocab),
+        pad_id=pad,
+        max_positions=MARIAN_MAX_POSITIONS,
+    )
+    _write_json(out / "config.json", config)
     _write_json(
         out / "generation_config.json",
         {**generation, "transformers_version": GENERATION_TRANSFORMERS_VERSION},
@@ -368,7 +396,7 @@ def _write_mbart50_files(sp_model: bytes, out: Path) -> TokenIds:
         "static_position_embeddings": False,
         "tokenizer_class": "MBart50Tokenizer",
     }
-    _write_json(out / "config.json", dict(sorted(config.items())))
+    _write_json(out / "config.json", config)
     _write_json(out / "generation_config.json", _fairseq_generation_config(forced_eos=True))
     return TokenIds(vocab_size, eos=2, never_generated=(0, 1, 3, *range(first_code, vocab_size)))
 
@@ -404,7 +432,7 @@ def _write_m2m100_files(sp_model: bytes, out: Path) -> TokenIds:
     }
     _write_json(out / "tokenizer_config.json", tokenizer_config)
     config = _fairseq_config("m2m_100", "M2M100ForConditionalGeneration", vocab_size)
-    _write_json(out / "config.json", dict(sorted(config.items())))
+    _write_json(out / "config.json", config)
     _write_json(out / "generation_config.json", _fairseq_generation_config(forced_eos=False))
     return TokenIds(vocab_size, eos=2, never_generated=(0, 1, 3, *range(len(vocab), vocab_size)))
 
