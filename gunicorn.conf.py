@@ -3,8 +3,16 @@
 Run from the repository root: `gunicorn -c gunicorn.conf.py app:app`.
 """
 
+import os
 import sys
+from typing import Any
 
+from mostlylucid_nmt.metrics.multiprocess import (
+    MetricsDirectory,
+    mark_worker_dead,
+    prepare_directory,
+    serve_metrics_port,
+)
 from mostlylucid_nmt.settings import SettingsError, load_settings
 
 try:
@@ -25,3 +33,31 @@ accesslog = None
 errorlog = "-"
 # Each worker loads its own models after fork; nothing heavy is imported in the master.
 preload_app = False
+
+# --- metrics across workers (src/mostlylucid_nmt/metrics/multiprocess.py) ---
+_metrics_directory: MetricsDirectory | None = None
+
+
+def on_starting(server: Any) -> None:
+    """Before any worker starts: the directory every worker writes its metric values to, and METRICS_PORT."""
+    global _metrics_directory
+    _metrics_directory = prepare_directory(_settings.prometheus_multiproc_dir)
+    # prometheus_client reads it when first imported: in the workers, which start after this.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_directory.path)
+    if _settings.metrics_port is not None:
+        try:
+            serve_metrics_port(_settings.host, _settings.metrics_port, _metrics_directory.path)
+        except OSError as error:
+            print(f"mostlylucid-nmt: METRICS_PORT {_settings.metrics_port}: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker died or was replaced: its gauges no longer count (its counters do)."""
+    if _metrics_directory is not None:
+        mark_worker_dead(worker.pid, _metrics_directory.path)
+
+
+def on_exit(server: Any) -> None:
+    if _metrics_directory is not None:
+        _metrics_directory.remove_if_temporary()

@@ -15,7 +15,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from mostlylucid_nmt.api import easynmt, ops
+from mostlylucid_nmt.api import metrics as metrics_api
 from mostlylucid_nmt.api.errors import install_error_handlers
+from mostlylucid_nmt.api.metrics import HttpMetricsMiddleware
 from mostlylucid_nmt.api.middleware import RequestContextMiddleware
 from mostlylucid_nmt.backends.base import TranslatorLoader
 from mostlylucid_nmt.backends.fake import FakeLoader
@@ -23,10 +25,12 @@ from mostlylucid_nmt.backends.hub import ModelLocator
 from mostlylucid_nmt.backends.registry import ModelRegistry
 from mostlylucid_nmt.errors import ServiceError
 from mostlylucid_nmt.logs import configure_logging
+from mostlylucid_nmt.metrics.exporter import ServiceMetrics
 from mostlylucid_nmt.scheduling.admission import AdmissionController
 from mostlylucid_nmt.scheduling.batcher import DynamicBatcher
 from mostlylucid_nmt.settings import BackendKind, Settings, load_settings
 from mostlylucid_nmt.state import AppServices, Readiness
+from mostlylucid_nmt.translation.cache import TranslationCache
 from mostlylucid_nmt.translation.detection import build_detector
 from mostlylucid_nmt.translation.languages import normalize_code
 from mostlylucid_nmt.translation.routing import Router
@@ -59,7 +63,8 @@ def build_loader(settings: Settings) -> tuple[TranslatorLoader, str]:
 
 def build_services(settings: Settings) -> AppServices:
     loader, backend_name = build_loader(settings)
-    registry = ModelRegistry(loader, settings.effective_max_cached_models)
+    metrics = ServiceMetrics(settings.prometheus_multiproc_dir)
+    registry = ModelRegistry(loader, settings.effective_max_cached_models, telemetry=metrics)
     router = Router(settings, registry.is_available)
     batcher = DynamicBatcher(
         max_batch_sentences=settings.effective_batch_size,
@@ -67,15 +72,27 @@ def build_services(settings: Settings) -> AppServices:
         max_wait_ms=settings.effective_batch_max_wait_ms,
         max_concurrent_batches=settings.effective_max_inflight,
         threads=max(settings.effective_max_workers_backend, settings.effective_max_inflight),
+        telemetry=metrics,
     )
     admission = AdmissionController(
         enable_queue=settings.enable_queue,
         max_queue_size=settings.effective_max_queue_size,
         backend_saturated=lambda: batcher.saturated,
         estimated_drain_s=batcher.estimated_drain_s,
+        telemetry=metrics,
+    )
+    cache = (
+        TranslationCache(
+            capacity=settings.chunk_cache_capacity,
+            max_age_s=settings.chunk_cache_max_age_s,
+            max_key_chars=settings.chunk_cache_max_key_chars,
+            telemetry=metrics,
+        )
+        if settings.chunk_cache_enabled
+        else None
     )
     service = TranslationService(
-        settings, router, registry, batcher, admission, build_detector(settings.language_detector)
+        settings, router, registry, batcher, admission, build_detector(settings.language_detector), cache
     )
     pairs = json.dumps([f"{src}-{tgt}" for src, tgt in router.pairs()]).encode()
     return AppServices(
@@ -88,6 +105,7 @@ def build_services(settings: Settings) -> AppServices:
         readiness=Readiness(),
         backend_name=backend_name,
         lang_pairs_json=pairs,
+        metrics=metrics,
     )
 
 
@@ -173,7 +191,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(easynmt.router)
     app.include_router(ops.router)
+    if settings.metrics_port is None:  # otherwise the gunicorn master serves them on METRICS_PORT alone
+        app.include_router(metrics_api.router)
     app.add_middleware(
-        RequestContextMiddleware, readiness=services.readiness, request_log=settings.request_log
+        RequestContextMiddleware,
+        readiness=services.readiness,
+        request_log=settings.request_log,
+        telemetry=services.metrics,
     )
+    # Added last, so outermost: it also counts the draining 503s and last-resort 500s of the one above.
+    app.add_middleware(HttpMetricsMiddleware, metrics=services.metrics)
     return app

@@ -393,6 +393,42 @@ class Settings(BaseSettings):
         description="Fake backend only: time each model load takes.",
     )
 
+    # --- metrics and the translation cache ----------------------------------------------------------------------
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("METRICS_PORT"),
+        description="Serve /metrics on this port instead (from the gunicorn master, for all workers); the main "
+        "port then has no /metrics. Unset: /metrics on the main port.",
+    )
+    prometheus_multiproc_dir: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR"),
+        description="Where worker processes keep their metric files; emptied at start. Unset under gunicorn: "
+        "a temporary directory, removed at exit.",
+    )
+    chunk_cache_enabled: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("CHUNK_CACHE_ENABLED"),
+        description="Answer repeated segments (same model, options, languages and text) from a cache.",
+    )
+    chunk_cache_capacity: PositiveInt = Field(
+        default=10000,
+        validation_alias=AliasChoices("CHUNK_CACHE_CAPACITY"),
+        description="Segments the translation cache holds per worker; the least recently used go first.",
+    )
+    chunk_cache_max_age_s: NonNegativeFloat = Field(
+        default=3600.0,
+        validation_alias=AliasChoices("CHUNK_CACHE_MAX_AGE"),
+        description="Seconds a cached translation is kept after it was stored (0: until evicted).",
+    )
+    chunk_cache_max_key_chars: PositiveInt = Field(
+        default=1000,
+        validation_alias=AliasChoices("CHUNK_CACHE_MAX_KEY_LENGTH"),
+        description="Segments longer than this many characters are never cached.",
+    )
+
     # --- resolved (not set from the environment) ------------------------------------------------------------------
     resolved_device: str = Field(default="cpu", exclude=True, description="Device after DEVICE/USE_GPU.")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mostlylucid_nmt.backends.registry import ModelRegistry
+from mostlylucid_nmt.metrics.exporter import ServiceMetrics
 from mostlylucid_nmt.scheduling.admission import AdmissionController
 from mostlylucid_nmt.scheduling.batcher import DynamicBatcher
 from mostlylucid_nmt.settings import Settings
@@ -46,3 +47,5 @@ class AppServices:
     backend_name: str
     # /lang_pairs is large (tens of thousands of pairs with fallbacks) and fixed per process: render it once.
     lang_pairs_json: bytes = b"[]"
+    # Prometheus metrics (see metrics/exporter.py); the default keeps its values in this process.
+    metrics: ServiceMetrics = field(default_factory=ServiceMetrics)

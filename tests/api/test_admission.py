@@ -59,7 +59,9 @@ def test_without_queue_busy_slots_give_503_with_retry_after() -> None:
 
 
 def test_retry_after_follows_measured_service_time() -> None:
-    with running_server({**SLOW, "FAKE_BATCH_DELAY_MS": "3000", "MAX_QUEUE_SIZE": "0"}) as server:
+    # The second round repeats the first's texts: without the translation cache they queue again.
+    env = {**SLOW, "FAKE_BATCH_DELAY_MS": "3000", "MAX_QUEUE_SIZE": "0", "CHUNK_CACHE_ENABLED": "0"}
+    with running_server(env) as server:
         first = _fire(server, 2)  # one served (3 s), one rejected while it runs
         assert [response.status_code for response in first] == [200, 429]
         # After one 3 s request the estimate has moved from its 1 s prior towards 3 s.

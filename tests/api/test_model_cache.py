@@ -10,8 +10,10 @@ from tests.support.server import running_server
 
 
 def test_one_slot_three_pairs_in_turn() -> None:
+    # The translation cache off: the repeated en->de text must reach (and so reload) its model.
+    env = {"TRANSLATION_BACKEND": "fake", "MAX_CACHED_MODELS": "1", "CHUNK_CACHE_ENABLED": "0"}
     with (
-        running_server({"TRANSLATION_BACKEND": "fake", "MAX_CACHED_MODELS": "1"}) as server,
+        running_server(env) as server,
         server.client() as client,
     ):
         for source, target in [("en", "de"), ("de", "en"), ("en", "fr"), ("en", "de")]:

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mostlylucid_nmt.api.errors import error_response
 from mostlylucid_nmt.logs import request_id_var
 from mostlylucid_nmt.state import Readiness
+from mostlylucid_nmt.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger("mostlylucid_nmt.access")
 
@@ -25,10 +26,18 @@ _ALWAYS_OPEN = frozenset({"/healthz", "/readyz"})
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, readiness: Readiness, *, request_log: bool) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        readiness: Readiness,
+        *,
+        request_log: bool,
+        telemetry: Telemetry = NO_TELEMETRY,
+    ) -> None:
         self._app = app
         self._readiness = readiness
         self._request_log = request_log
+        self._telemetry = telemetry
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,6 +61,7 @@ class RequestContextMiddleware:
 
         try:
             if self._readiness.draining and scope["path"] not in _ALWAYS_OPEN:
+                self._telemetry.request_rejected("shutting_down")
                 response = error_response(503, "shutting_down", "server is shutting down; retry on another")
                 response.headers["Retry-After"] = "1"
                 response.headers["Connection"] = "close"

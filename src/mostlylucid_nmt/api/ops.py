@@ -9,7 +9,16 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from mostlylucid_nmt.api.deps import Services
-from mostlylucid_nmt.api.schemas import CacheBody, DiscoveryBody, HealthBody, LoadedModel, ReadyBody
+from mostlylucid_nmt.api.schemas import (
+    CacheBody,
+    ClearedCacheBody,
+    DiscoveryBody,
+    HealthBody,
+    LoadedModel,
+    ReadyBody,
+    TranslationCacheBody,
+)
+from mostlylucid_nmt.state import AppServices
 from mostlylucid_nmt.translation.discovery import discover
 
 router = APIRouter(tags=["Operations"])
@@ -35,7 +44,8 @@ async def readyz(services: Services) -> JSONResponse:
 
 @router.get("/cache", response_model=CacheBody)
 async def cache(services: Services) -> CacheBody:
-    """Loaded models (least recently used first), admission and batching state of this worker process."""
+    """Loaded models (least recently used first), admission, batching and translation cache state of this
+    worker process."""
     registry, admission, batcher, settings = (
         services.registry,
         services.admission,
@@ -68,6 +78,48 @@ async def cache(services: Services) -> CacheBody:
         failed_batches_total=batcher.stats.failed_batches,
         dropped_sentences_total=batcher.stats.dropped_sentences,
         sentences_per_s=round(rate, 3) if rate is not None else None,
+        translation_cache=_translation_cache_body(services),
+    )
+
+
+@router.delete("/cache", response_model=ClearedCacheBody)
+async def clear_translation_cache(services: Services) -> ClearedCacheBody:
+    """Empty this worker's translation cache (loaded models stay loaded)."""
+    cache = services.service.cache
+    cleared = cache.clear() if cache is not None else 0
+    return ClearedCacheBody(cleared_entries=cleared, translation_cache=_translation_cache_body(services))
+
+
+@router.get("/chunk_cache", response_model=TranslationCacheBody)
+async def chunk_cache(services: Services) -> TranslationCacheBody:
+    """This worker's translation cache: size, limits, hits and misses (the published system's endpoint)."""
+    return _translation_cache_body(services)
+
+
+def _translation_cache_body(services: AppServices) -> TranslationCacheBody:
+    settings, cache = services.settings, services.service.cache
+    if cache is None:
+        return TranslationCacheBody(
+            enabled=False,
+            entries=0,
+            capacity=settings.chunk_cache_capacity,
+            max_age_s=settings.chunk_cache_max_age_s,
+            max_key_chars=settings.chunk_cache_max_key_chars,
+            hits_total=0,
+            misses_total=0,
+            hit_ratio=None,
+        )
+    stats = cache.stats()
+    ratio = stats.hit_ratio
+    return TranslationCacheBody(
+        enabled=True,
+        entries=stats.entries,
+        capacity=stats.capacity,
+        max_age_s=stats.max_age_s,
+        max_key_chars=stats.max_key_chars,
+        hits_total=stats.hits,
+        misses_total=stats.misses,
+        hit_ratio=round(ratio, 4) if ratio is not None else None,
     )
 
 

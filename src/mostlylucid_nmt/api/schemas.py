@@ -64,6 +64,24 @@ class LoadedModel(BaseModel):
     load_seconds: float
 
 
+class TranslationCacheBody(BaseModel):
+    """The translation cache of this worker process (CHUNK_CACHE_*); each worker has its own."""
+
+    enabled: bool = Field(description="CHUNK_CACHE_ENABLED.")
+    entries: int = Field(description="Segments held now.")
+    capacity: int = Field(description="CHUNK_CACHE_CAPACITY.")
+    max_age_s: float = Field(description="CHUNK_CACHE_MAX_AGE (0: entries stay until evicted).")
+    max_key_chars: int = Field(description="CHUNK_CACHE_MAX_KEY_LENGTH: longer segments are not cached.")
+    hits_total: int = Field(description="Segments answered from the cache since the process started.")
+    misses_total: int = Field(description="Segments looked up and translated by the model.")
+    hit_ratio: float | None = Field(description="hits / (hits + misses); null before any lookup.")
+
+
+class ClearedCacheBody(BaseModel):
+    cleared_entries: int = Field(description="Segments removed from this worker's translation cache.")
+    translation_cache: TranslationCacheBody
+
+
 class CacheBody(BaseModel):
     """Loaded models, admission and batching state of this worker process."""
 
@@ -91,6 +109,7 @@ class CacheBody(BaseModel):
     failed_batches_total: int
     dropped_sentences_total: int = Field(description="Sentences dropped because their request was abandoned.")
     sentences_per_s: float | None = Field(description="Measured translation rate (moving average).")
+    translation_cache: TranslationCacheBody
 
 
 class DiscoveryBody(BaseModel):

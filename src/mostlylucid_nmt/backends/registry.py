@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from mostlylucid_nmt.backends.base import ModelSpec, Translator, TranslatorLoader
 from mostlylucid_nmt.errors import ModelUnavailable, ServiceError
+from mostlylucid_nmt.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,14 @@ class RegistryStats:
 
 
 class ModelRegistry:
-    def __init__(self, loader: TranslatorLoader, capacity: int, *, load_threads: int = 2) -> None:
+    def __init__(
+        self,
+        loader: TranslatorLoader,
+        capacity: int,
+        *,
+        load_threads: int = 2,
+        telemetry: Telemetry = NO_TELEMETRY,
+    ) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
         self._loader = loader
@@ -56,6 +64,7 @@ class ModelRegistry:
         self._changed = asyncio.Condition()
         self._executor = ThreadPoolExecutor(max_workers=load_threads, thread_name_prefix="model-load")
         self.stats = RegistryStats()
+        self._telemetry = telemetry
 
     @property
     def capacity(self) -> int:
@@ -176,6 +185,8 @@ class ModelRegistry:
     async def _evict(self, key: str) -> None:
         entry = self._entries.pop(key)
         self.stats.evictions += 1
+        self._telemetry.model_evicted()
+        self._telemetry.models_resident(len(self._entries))
         log.info("evicting model %s", key)
         # close() collects garbage and empties the CUDA cache: worth keeping off the event loop.
         await asyncio.get_running_loop().run_in_executor(self._executor, entry.translator.close)
@@ -202,6 +213,8 @@ class ModelRegistry:
             self._entries[key] = entry
             self.stats.loads += 1
             self.stats.load_seconds.append(seconds)
+            self._telemetry.model_loaded(seconds)
+            self._telemetry.models_resident(len(self._entries))
             self._changed.notify_all()
         return entry
 
@@ -210,4 +223,5 @@ class ModelRegistry:
             self._loading.pop(key, None)
             self._claims.pop(key, None)
             self.stats.load_failures += 1
+            self._telemetry.model_load_failed()
             self._changed.notify_all()

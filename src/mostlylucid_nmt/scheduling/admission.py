@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 from mostlylucid_nmt.errors import Busy, Overloaded
 from mostlylucid_nmt.scheduling.batcher import RequestTicket
+from mostlylucid_nmt.telemetry import NO_TELEMETRY, Telemetry
 
 # Bounds on Retry-After: at least one second, and never so long that clients give up for good.
 _MIN_RETRY_AFTER_S = 1
@@ -30,6 +31,7 @@ class AdmissionController:
         max_queue_size: int,
         backend_saturated: Callable[[], bool],
         estimated_drain_s: Callable[[], float | None],
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._enable_queue = enable_queue
         self._max_queue_size = max_queue_size
@@ -38,6 +40,7 @@ class AdmissionController:
         self._waiting = 0
         self._active = 0
         self.rejected = 0
+        self._telemetry = telemetry
 
     @property
     def waiting(self) -> int:
@@ -64,19 +67,20 @@ class AdmissionController:
         """Admit a request or raise Overloaded / Busy; the ticket follows it through the batcher."""
         must_wait = self._waiting > 0 or self._backend_saturated()
         if must_wait and not self._enable_queue:
-            self.rejected += 1
+            self._reject(Busy.kind)
             raise Busy(
                 "every translation slot is busy and queueing is off (ENABLE_QUEUE=0); retry shortly",
                 retry_after_s=self.retry_after_s(),
             )
         if must_wait and self._waiting >= self._max_queue_size:
-            self.rejected += 1
+            self._reject(Overloaded.kind)
             raise Overloaded(
                 f"translation queue is full ({self._max_queue_size} requests waiting, MAX_QUEUE_SIZE); "
                 "retry after the time in Retry-After",
                 retry_after_s=self.retry_after_s(),
             )
         self._waiting += 1
+        self._report()
         ticket = RequestTicket(on_start=self._started)
         try:
             yield ticket
@@ -85,7 +89,16 @@ class AdmissionController:
                 self._active -= 1
             else:
                 self._waiting -= 1
+            self._report()
 
     def _started(self) -> None:
         self._waiting -= 1
         self._active += 1
+        self._report()
+
+    def _reject(self, kind: str) -> None:
+        self.rejected += 1
+        self._telemetry.request_rejected(kind)
+
+    def _report(self) -> None:
+        self._telemetry.admission_state(self._waiting, self._active)

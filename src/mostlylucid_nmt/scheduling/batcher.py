@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from mostlylucid_nmt.backends.base import GenerationOptions, Translator
 from mostlylucid_nmt.errors import BackendFailure, ServiceError, ShuttingDown
+from mostlylucid_nmt.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ class DynamicBatcher:
         max_wait_ms: float,
         max_concurrent_batches: int,
         threads: int,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._max_sentences = max_batch_sentences
         self._max_tokens = max_batch_tokens
@@ -117,6 +119,7 @@ class DynamicBatcher:
         self._last_finished_requests = 0
         self._loop_task: asyncio.Task[None] | None = None
         self.stats = BatcherStats()
+        self._telemetry = telemetry
 
     # --- what admission control and /cache read ------------------------------------------------------------
     @property
@@ -173,6 +176,7 @@ class DynamicBatcher:
         futures: list[asyncio.Future[str]] = [loop.create_future() for _ in texts]
         for index in order:
             queue.items.append(_Pending(texts[index], token_counts[index], futures[index], ticket, now))
+        self._report()
         self._wakeup.set()
         try:
             return list(await asyncio.gather(*futures))
@@ -183,6 +187,9 @@ class DynamicBatcher:
                 future.cancel()
             self.stats.dropped_sentences += sum(1 for future in futures if future.cancelled())
             raise
+
+    def _report(self) -> None:
+        self._telemetry.batcher_state(self.queued_sentences(), self._running)
 
     async def close(self) -> None:
         if self._loop_task is not None:
@@ -283,6 +290,8 @@ class DynamicBatcher:
 
     def _start(self, queue: _ModelQueue, batch: list[_Pending]) -> None:
         self._running += 1
+        self._telemetry.batch_started(len(batch), max(item.tokens for item in batch) * len(batch))
+        self._report()
         release_model = queue.hold()
         for item in batch:
             item.ticket.mark_started()
@@ -299,6 +308,7 @@ class DynamicBatcher:
             self._last_finished_requests = len({id(item.ticket) for item in batch})
             release_model()
             self._slots.release()
+            self._report()
             self._deliver(batch, done, time.perf_counter() - started)
 
         asyncio.wrap_future(work).add_done_callback(finished)

@@ -1,4 +1,4 @@
-"""The translation service: validate → detect → route → admit → split → translate → reassemble.
+"""The translation service: validate → detect → route → split → cache → admit → translate → reassemble.
 
 It knows nothing about HTTP: it takes plain values and raises errors from `mostlylucid_nmt.errors`.
 """
@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import partial
 
 from mostlylucid_nmt.backends.base import GenerationOptions, Translator
 from mostlylucid_nmt.backends.registry import ModelRegistry
@@ -16,6 +18,7 @@ from mostlylucid_nmt.errors import InvalidRequest, PayloadTooLarge, TranslationT
 from mostlylucid_nmt.scheduling.admission import AdmissionController
 from mostlylucid_nmt.scheduling.batcher import BatchKey, DynamicBatcher, RequestTicket
 from mostlylucid_nmt.settings import Settings
+from mostlylucid_nmt.translation.cache import SegmentKey, TranslationCache
 from mostlylucid_nmt.translation.detection import LanguageDetector
 from mostlylucid_nmt.translation.languages import normalize_code
 from mostlylucid_nmt.translation.routing import Hop, Route, Router
@@ -47,6 +50,23 @@ class TranslationOutcome:
     compute_s: float = 0.0
 
 
+class _LazyAdmission:
+    """Admission on first need: a request answered wholly from the translation cache never queues, and is
+    never turned away by a full queue."""
+
+    def __init__(self, controller: AdmissionController, stack: ExitStack) -> None:
+        self._controller = controller
+        self._stack = stack
+        self._ticket: RequestTicket | None = None
+        self.admitted_at: float | None = None
+
+    def ticket(self) -> RequestTicket:
+        if self._ticket is None:
+            self.admitted_at = time.perf_counter()
+            self._ticket = self._stack.enter_context(self._controller.admit())
+        return self._ticket
+
+
 class TranslationService:
     def __init__(
         self,
@@ -56,6 +76,7 @@ class TranslationService:
         batcher: DynamicBatcher,
         admission: AdmissionController,
         detector: LanguageDetector,
+        cache: TranslationCache | None = None,
     ) -> None:
         self._settings = settings
         self._router = router
@@ -63,10 +84,16 @@ class TranslationService:
         self._batcher = batcher
         self._admission = admission
         self._detector = detector
+        self._cache = cache
 
     @property
     def router(self) -> Router:
         return self._router
+
+    @property
+    def cache(self) -> TranslationCache | None:
+        """The translation cache, or None when CHUNK_CACHE_ENABLED is off."""
+        return self._cache
 
     # --- detection ------------------------------------------------------------------------------------------
     async def detect_languages(self, texts: Sequence[str]) -> list[str]:
@@ -161,8 +188,8 @@ class TranslationService:
         routes: dict[str, Route],
         outcome: TranslationOutcome,
     ) -> None:
-        admitted = time.perf_counter()
-        with self._admission.admit() as ticket:
+        with ExitStack() as stack:
+            admission = _LazyAdmission(self._admission, stack)
             for source, route in routes.items():
                 indexes = [index for index, code in enumerate(sources) if code == source]
                 documents = [
@@ -170,17 +197,20 @@ class TranslationService:
                     for index in indexes
                 ]
                 sentences = [sentence for document in documents for sentence in document.sentences]
-                translated = await self._translate_route(ticket, route, sentences, request.beam_size, outcome)
+                translated = await self._translate_route(
+                    admission, route, sentences, request.beam_size, outcome
+                )
                 position = 0
                 for index, document in zip(indexes, documents, strict=True):
                     count = len(document.sentences)
                     outcome.translated[index] = document.rebuild(translated[position : position + count])
                     position += count
-        outcome.compute_s = time.perf_counter() - admitted - outcome.queue_s
+        if admission.admitted_at is not None:
+            outcome.compute_s = time.perf_counter() - admission.admitted_at - outcome.queue_s
 
     async def _translate_route(
         self,
-        ticket: RequestTicket,
+        admission: _LazyAdmission,
         route: Route,
         sentences: list[str],
         beam_size: int,
@@ -188,32 +218,60 @@ class TranslationService:
     ) -> list[str]:
         if route.pivot_lang is not None and route.pivot_lang not in outcome.pivot_langs:
             outcome.pivot_langs.append(route.pivot_lang)
-        for hop in route.hops:
-            if not sentences:
-                break
-            async with self._registry.use(hop.spec) as translator:
-                if hop.spec.repo_id not in outcome.models:
-                    outcome.models.append(hop.spec.repo_id)
-                sentences = await self._translate_hop(ticket, translator, hop, sentences, beam_size, outcome)
-        return sentences
-
-    async def _translate_hop(
-        self,
-        ticket: RequestTicket,
-        translator: Translator,
-        hop: Hop,
-        sentences: list[str],
-        beam_size: int,
-        outcome: TranslationOutcome,
-    ) -> list[str]:
-        pieces, counts = await asyncio.to_thread(self._fit_to_model, translator, hop, sentences)
-        flat = [piece for split in pieces for piece in split.sentences]
         options = GenerationOptions(
             beam_size=beam_size,
             max_new_tokens=self._settings.max_new_tokens,
             no_repeat_ngram_size=self._settings.no_repeat_ngram_size,
             repetition_penalty=self._settings.repetition_penalty,
         )
+        for hop in route.hops:
+            if not sentences:
+                break
+            if hop.spec.repo_id not in outcome.models:
+                outcome.models.append(hop.spec.repo_id)
+            sentences = await self._translate_hop(admission, hop, sentences, options, outcome)
+        return sentences
+
+    async def _translate_hop(
+        self,
+        admission: _LazyAdmission,
+        hop: Hop,
+        sentences: list[str],
+        options: GenerationOptions,
+        outcome: TranslationOutcome,
+    ) -> list[str]:
+        """Segments in the cache come from it; the rest go to the model, each distinct text once."""
+        segment = partial(SegmentKey, hop.spec.repo_id, hop.source_lang, hop.target_lang, options)
+        keys = [segment(text) for text in sentences]
+        found = self._cache.lookup(keys) if self._cache is not None else [None] * len(keys)
+        missing = list(
+            dict.fromkeys(key.text for key, cached in zip(keys, found, strict=True) if cached is None)
+        )
+        fresh: dict[str, str] = {}
+        if missing:
+            ticket = admission.ticket()
+            async with self._registry.use(hop.spec) as translator:
+                translated = await self._translate_on_model(
+                    ticket, translator, hop, missing, options, outcome
+                )
+            fresh = dict(zip(missing, translated, strict=True))
+            if self._cache is not None:
+                self._cache.store((segment(text), fresh[text]) for text in missing)
+        return [
+            fresh[key.text] if cached is None else cached for key, cached in zip(keys, found, strict=True)
+        ]
+
+    async def _translate_on_model(
+        self,
+        ticket: RequestTicket,
+        translator: Translator,
+        hop: Hop,
+        sentences: list[str],
+        options: GenerationOptions,
+        outcome: TranslationOutcome,
+    ) -> list[str]:
+        pieces, counts = await asyncio.to_thread(self._fit_to_model, translator, hop, sentences)
+        flat = [piece for split in pieces for piece in split.sentences]
         key = BatchKey(hop.spec.repo_id, hop.source_lang, hop.target_lang, options)
         queued = time.perf_counter()
         translated = await self._batcher.translate(
