@@ -13,6 +13,7 @@ import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -166,3 +167,31 @@ def test_without_gunicorn_the_process_serves_its_own_metrics_and_timing_headers(
     assert value(metrics, "nmt_rejected_requests_total", reason="shutting_down") == 1
     assert value(metrics, "nmt_batch_sentences_count") == 1
     assert value(metrics, "nmt_models_loaded") == 1
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_the_readme_documents_exactly_the_exported_metrics_and_its_queries_use_them() -> None:
+    app = create_app(load_settings({"TRANSLATION_BACKEND": "fake"}))
+    with TestClient(app) as client:
+        client.post("/translate", json={"text": "Hello.", "target_lang": "de", "source_lang": "en"})
+        families = list(text_string_to_metric_families(client.get("/metrics").text))
+    # (Outside multiprocess mode prometheus_client adds a `_created` series per counter and histogram.)
+    exported = {family.name for family in families if not family.name.endswith("_created")}
+    sample_names = {sample.name for family in families for sample in family.samples}
+    label_names = {label for family in families for sample in family.samples for label in sample.labels}
+    text = README.read_text()
+    section = text.split("## Metrics", 1)[1].split("\n## ", 1)[0]
+    # The table names counters with their _total suffix, as Prometheus shows them.
+    documented = {
+        name.removesuffix("_total")
+        for row in section.splitlines()
+        if row.startswith("| `")
+        for name in re.findall(r"`((?:http|nmt)_[a-z_]+)`", row.split("|")[1])
+    }
+    assert documented == exported
+    queries = section.split("```promql", 1)[1].split("```", 1)[0]
+    assert set(re.findall(r"\b(?:http|nmt)_[a-z_]+", queries)) <= sample_names
+    used_labels = set(re.findall(r"(\w+)=~?\"", queries)) | set(re.findall(r"by \((\w+)\)", queries))
+    assert used_labels <= label_names
