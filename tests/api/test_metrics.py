@@ -52,7 +52,7 @@ def translating_workers(server: RunningServer) -> set[str]:
     return set(_ACCESS_LINE.findall(server.log()))
 
 
-def scrape_once_counted(url: str, name: str, expected: float, **labels: str) -> list[Sample]:
+def scrape_when_counted(url: str, name: str, expected: float, **labels: str) -> list[Sample]:
     """Scrape until `name{labels}` reaches `expected`: a request is counted just after its response is sent,
     so a client can see the response a moment before the count (on another worker's connection, say)."""
     samples: list[Sample] = []
@@ -94,7 +94,7 @@ def test_two_workers_add_up_with_route_templates_and_dead_workers_drop_their_gau
             assert client.get("/discover/m2m100").status_code == 200
             assert client.get("/no/such/path/12345").status_code == 404
             assert client.request("PURGE", "/translate").status_code == 405
-        samples = scrape_once_counted(
+        samples = scrape_when_counted(
             f"{server.base_url}/metrics",
             "http_requests_total",
             1,
@@ -102,7 +102,7 @@ def test_two_workers_add_up_with_route_templates_and_dead_workers_drop_their_gau
             path="/translate",
             status="405",
         )
-        samples = scrape_once_counted(
+        samples = scrape_when_counted(
             f"{server.base_url}/metrics",
             "http_requests_total",
             sent,
@@ -164,9 +164,9 @@ def test_metrics_port_serves_every_worker_and_the_main_port_has_none() -> None:
             assert client.get("/metrics").status_code == 404
         url = f"http://127.0.0.1:{metrics_port}/metrics"
         assert httpx.get(url, timeout=10).status_code == 200
-        scrape_once_counted(url, "http_requests_total", 6, method="POST", path="/translate", status="200")
+        scrape_when_counted(url, "http_requests_total", 6, method="POST", path="/translate", status="200")
         metrics = as_dict(
-            scrape_once_counted(url, "http_requests_total", 1, method="GET", path="<unmatched>", status="404")
+            scrape_when_counted(url, "http_requests_total", 1, method="GET", path="<unmatched>", status="404")
         )
         assert value(metrics, "http_requests_total", method="POST", path="/translate", status="200") == 6
         assert value(metrics, "http_requests_total", method="GET", path="<unmatched>", status="404") == 1

@@ -124,8 +124,9 @@ class ServiceMetrics(Telemetry):
 
     # --- HTTP (called by the API middleware) ---------------------------------------------------------------------
     def observe_request(self, method: str, path: str, status: int, seconds: float) -> None:
-        self.http_requests.labels(method, path, str(status)).inc()
         self.http_request_duration.labels(method, path).observe(seconds)
+        # Counted last, so whoever sees the count also sees the duration.
+        self.http_requests.labels(method, path, str(status)).inc()
 
     # --- exposition ----------------------------------------------------------------------------------------------
     def render(self, accept: str = "") -> tuple[bytes, str]:
