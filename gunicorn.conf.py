@@ -41,7 +41,11 @@ _metrics_directory: MetricsDirectory | None = None
 def on_starting(server: Any) -> None:
     """Before any worker starts: the directory every worker writes its metric values to, and METRICS_PORT."""
     global _metrics_directory
-    _metrics_directory = prepare_directory(_settings.prometheus_multiproc_dir)
+    try:
+        _metrics_directory = prepare_directory(_settings.prometheus_multiproc_dir)
+    except OSError as error:
+        print(f"mostlylucid-nmt: PROMETHEUS_MULTIPROC_DIR: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
     # prometheus_client reads it when first imported: in the workers, which start after this.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_directory.path)
     if _settings.metrics_port is not None:

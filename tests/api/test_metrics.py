@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +26,7 @@ from prometheus_client.samples import Sample
 
 from mostlylucid_nmt.main import create_app
 from mostlylucid_nmt.settings import load_settings
-from tests.support.server import RunningServer, free_port, running_server
+from tests.support.server import REPO_ROOT, RunningServer, free_port, running_server
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -227,3 +230,35 @@ def test_the_readme_documents_exactly_the_exported_metrics_and_its_queries_use_t
     assert set(re.findall(r"\b(?:http|nmt)_[a-z_]+", queries)) <= sample_names
     used_labels = set(re.findall(r"(\w+)=~?\"", queries)) | set(re.findall(r"by \((\w+)\)", queries))
     assert used_labels <= label_names
+
+
+@pytest.mark.integration
+def test_a_bad_metrics_setting_stops_the_server_with_a_clear_message(tmp_path: Path) -> None:
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy_port = str(taken.getsockname()[1])
+        for variable, value_ in [
+            ("PROMETHEUS_MULTIPROC_DIR", str(not_a_directory)),
+            ("METRICS_PORT", busy_port),
+        ]:
+            env = {
+                **os.environ,
+                "TRANSLATION_BACKEND": "fake",
+                "HOST": "127.0.0.1",
+                "PORT": str(free_port()),
+                variable: value_,
+            }
+            result = subprocess.run(
+                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"],
+                cwd=REPO_ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert result.returncode == 2, result.stderr
+            assert f"mostlylucid-nmt: {variable}" in result.stderr
