@@ -5,7 +5,7 @@ its exact source, so untranslated parts of the document come back byte for byte,
 not understand simply stays where it was.
 
 * Inline elements (``b``, ``i``, ``a``, ``span``, ``em``, ``strong``...) are markup inside a sentence; any other
-  element, and ``<br>``, ends the run of text before it.
+  element, ``<br>`` and form labels and buttons included, ends the run of text before it.
 * ``code``, ``kbd``, ``samp``, ``var`` inside a sentence, and ``pre``, ``script``, ``style``, ``textarea``,
   ``svg``, ``math``, ``template``, comments and any element marked ``translate="no"`` or
   ``class="notranslate"`` (the conventions browsers and web translators follow) are left as they are.
@@ -33,7 +33,7 @@ from mostlylucid_nmt.translation.markup.segments import (
 INLINE_ELEMENTS = frozenset(
     {
         "a", "abbr", "b", "bdi", "bdo", "big", "cite", "data", "del", "dfn", "em", "font", "i", "ins",
-        "label", "mark", "q", "s", "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u",
+        "mark", "q", "s", "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u",
     }
 )  # fmt: skip
 # Void elements that sit inside a sentence.
@@ -149,8 +149,10 @@ def _tokens_with_source(source: str) -> list[tuple[_Token, str]]:
 
 
 def _keeps_content(tag: str, attrs: tuple[tuple[str, str | None], ...]) -> bool:
-    if tag in VERBATIM_INLINE_ELEMENTS or tag in VERBATIM_BLOCK_ELEMENTS:
-        return True
+    return tag in VERBATIM_INLINE_ELEMENTS or tag in VERBATIM_BLOCK_ELEMENTS or _marked_no_translate(attrs)
+
+
+def _marked_no_translate(attrs: tuple[tuple[str, str | None], ...]) -> bool:
     for name, value in attrs:
         if name == "translate" and (value or "").strip().lower() == "no":
             return True
@@ -165,7 +167,7 @@ class _Verbatim:
 
     tag: str
     inline: bool
-    parts: list[str]
+    parts: list[str | Slot]
     depth: int = 1
 
 
@@ -198,18 +200,19 @@ class _HtmlReader:
     def _start(self, token: _Token, raw: str) -> None:
         tag = token.tag
         inline = tag in INLINE_ELEMENTS or tag in INLINE_VOID_ELEMENTS or tag in VERBATIM_INLINE_ELEMENTS
+        # A textarea's placeholder is translated though its content is not; translate="no" covers both.
+        fragment = (raw,) if _marked_no_translate(token.attrs) else self._tag_fragment(raw, token.attrs)
         if _keeps_content(token.tag, token.attrs):
             if token.kind == "start" and tag not in VOID_ELEMENTS:
                 if not inline:
                     self._flush()
-                self._verbatim = _Verbatim(tag, inline, [raw])
+                self._verbatim = _Verbatim(tag, inline, list(fragment))
             elif inline:
-                self._inline.atom((raw,))
+                self._inline.atom(fragment)
             else:
                 self._flush()
-                self._document.verbatim(raw)
+                self._document.verbatim(fragment)
             return
-        fragment = self._tag_fragment(raw, token.attrs)
         if tag in INLINE_ELEMENTS and token.kind == "start":
             self._inline.open(fragment, tag)
         elif inline:
@@ -243,11 +246,11 @@ class _HtmlReader:
         verbatim = self._verbatim
         assert verbatim is not None
         self._verbatim = None
-        raw = "".join(verbatim.parts)
+        fragment = tuple(verbatim.parts)
         if verbatim.inline:
-            self._inline.atom((raw,))
+            self._inline.atom(fragment)
         else:
-            self._document.verbatim(raw)
+            self._document.verbatim(fragment)
 
     def _tag_fragment(self, raw: str, attrs: tuple[tuple[str, str | None], ...]) -> Fragment:
         """The start tag with a slot in place of each translatable attribute value that has words."""

@@ -238,7 +238,9 @@ class Segment:
     starts_line: bool = False
     # Put around a translated rendering; e.g. quotes for an attribute value that had none.
     wrap: tuple[str, str] = ("", "")
+    # Marker number -> the opening or atom piece it stands for, and -> the close of a pair.
     _markers: dict[int, Piece] = field(default_factory=dict, compare=False, repr=False)
+    _closes: dict[int, Piece] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(
@@ -273,7 +275,7 @@ class Segment:
                 if isinstance(piece, Open):
                     stack.append(number)
             elif isinstance(piece, Close):
-                stack.pop()
+                segment._closes[stack.pop()] = piece
         return segment
 
     # --- what the model sees ------------------------------------------------------------------------------
@@ -371,7 +373,7 @@ class Segment:
             if isinstance(token, str):
                 writer.text(token)
             else:
-                writer.piece(self._markers[token[1]] if token[0] != "close" else self._close_of(token[1]))
+                writer.piece(self._closes[token[1]] if token[0] == "close" else self._markers[token[1]])
         writer.pieces(self.tail)
         return writer.result()
 
@@ -403,11 +405,6 @@ class Segment:
             flush()
         writer.pieces(self.tail)
         return writer.result()
-
-    def _close_of(self, number: int) -> Piece:
-        opener = self._markers[number]
-        index = self.body.index(opener)
-        return self.body[_partner(self.body, index)]
 
 
 def _piece_source(piece: Piece, fill: Callable[[Fragment], str]) -> str:
