@@ -79,15 +79,19 @@ class MarkdownCodec:
         decoded = html.unescape(reference)
         if decoded == reference:
             return reference
-        if len(decoded) == 1 and decoded not in _INLINE_SPECIALS:
+        if len(decoded) == 1 and not decoded.isascii():  # &nbsp; &copy; &mdash;, not &amp; or &lt;
             self._spellings.setdefault(decoded, reference)
         return decoded
 
     def escape(self, text: str, line_start: bool) -> str:
-        text = _ENTITY_LIKE.sub("\\\\&", text)
-        parts = [
-            self._spellings.get(char) or ("\\" + char if char in _INLINE_SPECIALS else char) for char in text
-        ]
+        parts: list[str] = []
+        for index, char in enumerate(text):
+            if char in self._spellings:
+                parts.append(self._spellings[char])
+            elif char in _INLINE_SPECIALS or (char == "&" and _ENTITY_LIKE.match(text, index)):
+                parts.append("\\" + char)
+            else:
+                parts.append(char)
         escaped = "".join(parts)
         if line_start:
             block = _BLOCK_START.match(escaped)
@@ -363,8 +367,10 @@ class _MarkdownReader:
 
     def _html_block(self, token: Token) -> None:
         assert token.map is not None
+        if token.map[1] >= len(self._line_starts):
+            return  # markdown-it counted lines differently (a lone \r ends a line for it): leave it be
         start = self._line_starts[token.map[0]]
-        end = min(self._line_starts[token.map[1]], len(self._source))
+        end = self._line_starts[token.map[1]]
         if start < self._cursor or self._source[start:end] != token.content:
             return  # indented inside a list or quote: its lines are not the block's content
         self._document.verbatim(self._source[self._cursor : start])
