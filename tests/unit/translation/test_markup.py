@@ -14,6 +14,7 @@ import pytest
 
 from mostlylucid_nmt.translation.markup import MarkupTranslator, TextFormat, parse_document
 from mostlylucid_nmt.translation.service import TranslationOutcome, TranslationRequest, TranslationService
+from tests.support.markup import markdown_parser
 
 Answer = Callable[[str], str]
 
@@ -220,6 +221,21 @@ async def test_markdown_escapes_what_would_become_markup() -> None:
         "Some text.\n", TextFormat.MARKDOWN, lambda text: "# 1 * 2 _x_ [y] <z> `q` | ~s~ &amp;"
     )
     assert output == "\\# 1 \\* 2 \\_x\\_ \\[y\\] \\<z> \\`q\\` \\| \\~s\\~ \\&amp;\n"
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("Es dauert <g1> zehn Minuten </g1>.", "Es dauert _zehn Minuten_ .\n"),
+        ("Es dauert<g1>zehn Minuten</g1>insgesamt.", "Es dauert _zehn Minuten_ insgesamt.\n"),
+        ("Es dauert <g1>zehn Minuten</g1>.", "Es dauert _zehn Minuten_.\n"),
+    ],
+)
+async def test_markdown_emphasis_stays_emphasis_whatever_the_spacing(answer: str, expected: str) -> None:
+    output, _ = await translate("It takes _ten minutes_.\n", TextFormat.MARKDOWN, lambda text: answer)
+    assert output == expected
+    tokens = [token.type for token in markdown_parser().parseInline(output)[0].children or []]
+    assert "em_open" in tokens
 
 
 async def test_markdown_hard_breaks_keep_their_line_prefix() -> None:

@@ -59,6 +59,8 @@ _ATTRIBUTE = re.compile(
 class HtmlCodec:
     """Text in HTML: entities decode for the model and come back as the source spelled them."""
 
+    tight_markup = False
+
     def __init__(self, quote: str | None = None) -> None:
         self._quote = quote  # the quote around an attribute value; None in element text
         self._spellings: dict[str, str] = {}

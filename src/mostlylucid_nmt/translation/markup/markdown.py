@@ -66,6 +66,8 @@ def _parser() -> MarkdownIt:
 class MarkdownCodec:
     """Inline Markdown text: escapes and entities decode for the model; translations are escaped back."""
 
+    tight_markup = True
+
     def __init__(self) -> None:
         self._spellings: dict[str, str] = {}
 

@@ -86,6 +86,9 @@ Piece = Text | Atom | Open | Close
 class Codec(Protocol):
     """How text is written in one context (HTML text, an HTML attribute value, Markdown inline text)."""
 
+    # Markup that must touch the words it encloses (Markdown emphasis cannot open before a space).
+    tight_markup: bool
+
     def decode(self, raw: str) -> str:
         """Source text as a reader sees it (entities and escapes resolved)."""
         ...
@@ -369,7 +372,7 @@ class Segment:
     def render_answer(self, tokens: Sequence[AnswerToken], fill: Callable[[Fragment], str]) -> str:
         writer = _Writer(self, fill)
         writer.pieces(self.head)
-        for token in tokens:
+        for token in _tighten(tokens) if self.codec.tight_markup else tokens:
             if isinstance(token, str):
                 writer.text(token)
             else:
@@ -411,14 +414,52 @@ def _piece_source(piece: Piece, fill: Callable[[Fragment], str]) -> str:
     return piece.raw if isinstance(piece, Text) else fill(piece.raw)
 
 
+def _tighten(tokens: Sequence[AnswerToken]) -> list[AnswerToken]:
+    """Move whitespace just inside paired markup to just outside it: ``<g1> word </g1>`` reads as
+    `` <g1>word</g1> `` (Markdown emphasis cannot open before, or close after, a space)."""
+    result: list[AnswerToken] = []
+    for token in tokens:
+        if isinstance(token, str) and result and _is_marker(result[-1], "open"):
+            stripped = token.lstrip()
+            start = len(result)
+            while start and _is_marker(result[start - 1], "open"):
+                start -= 1
+            if not (start and isinstance(result[start - 1], str) and result[start - 1][-1:].isspace()):
+                result.insert(start, token[: len(token) - len(stripped)])
+            token = stripped
+        result.append(token)
+    tightened: list[AnswerToken] = []
+    for token in reversed(result):
+        if isinstance(token, str) and tightened and _is_marker(tightened[-1], "close"):
+            stripped = token.rstrip()
+            end = len(tightened)
+            while end and _is_marker(tightened[end - 1], "close"):
+                end -= 1
+            if not (end and isinstance(tightened[end - 1], str) and tightened[end - 1][:1].isspace()):
+                tightened.insert(end, token[len(stripped) :])
+            token = stripped
+        tightened.append(token)
+    return [token for token in reversed(tightened) if token != ""]
+
+
+def _is_marker(token: AnswerToken, kind: str) -> bool:
+    return isinstance(token, tuple) and token[0] == kind
+
+
 class _Writer:
-    """Joins rendered pieces, tracking whether the next text starts a source line (for Markdown escapes)."""
+    """Joins rendered pieces, tracking whether the next text starts a source line (for Markdown escapes).
+
+    With tight markup (Markdown), an underscore delimiter is kept from touching a letter of translated text,
+    which would turn it into a plain underscore (``_word_s`` is not emphasis): a space goes between them.
+    """
 
     def __init__(self, segment: Segment, fill: Callable[[Fragment], str]) -> None:
         self._segment = segment
         self._fill = fill
         self._parts: list[str] = []
         self._line_start = segment.starts_line
+        self._tight = segment.codec.tight_markup
+        self._after_underscore = False
 
     def pieces(self, pieces: Sequence[Piece]) -> None:
         for piece in pieces:
@@ -426,14 +467,27 @@ class _Writer:
 
     def piece(self, piece: Piece) -> None:
         rendered = _piece_source(piece, self._fill)
+        if (
+            self._tight
+            and isinstance(piece, Open)
+            and rendered.startswith("_")
+            and self._parts
+            and self._parts[-1][-1:].isalnum()
+        ):
+            self._parts.append(" ")
         self._parts.append(rendered)
+        self._after_underscore = self._tight and isinstance(piece, Close) and rendered.endswith("_")
         if isinstance(piece, Atom) and piece.breaks_line:
             self._line_start = True
         elif rendered.strip():
             self._line_start = False
 
     def text(self, text: str) -> None:
-        self._parts.append(self._segment.codec.escape(text, self._line_start))
+        if self._after_underscore and text[:1].isalnum():
+            text = " " + text
+        self._after_underscore = False
+        if text:
+            self._parts.append(self._segment.codec.escape(text, self._line_start))
         if text.strip():
             self._line_start = False
 
