@@ -424,7 +424,8 @@ def _tighten(tokens: Sequence[AnswerToken]) -> list[AnswerToken]:
             start = len(result)
             while start and _is_marker(result[start - 1], "open"):
                 start -= 1
-            if not (start and isinstance(result[start - 1], str) and result[start - 1][-1:].isspace()):
+            before = result[start - 1] if start else None
+            if not (isinstance(before, str) and before[-1:].isspace()):
                 result.insert(start, token[: len(token) - len(stripped)])
             token = stripped
         result.append(token)
@@ -435,7 +436,8 @@ def _tighten(tokens: Sequence[AnswerToken]) -> list[AnswerToken]:
             end = len(tightened)
             while end and _is_marker(tightened[end - 1], "close"):
                 end -= 1
-            if not (end and isinstance(tightened[end - 1], str) and tightened[end - 1][:1].isspace()):
+            after = tightened[end - 1] if end else None
+            if not (isinstance(after, str) and after[:1].isspace()):
                 tightened.insert(end, token[len(stripped) :])
             token = stripped
         tightened.append(token)
