@@ -97,6 +97,15 @@ def test_multipart_request(client: httpx.Client) -> None:
     assert response.json() == {"translatedText": "[es] Hello!"}
 
 
+def test_json_sent_as_text_plain(client: httpx.Client) -> None:
+    # What fetch() sends when the caller forgets the Content-Type header.
+    body = json.dumps({"q": "Hello!", "source": "en", "target": "es"}).encode()
+    response = client.post(
+        LT + "/translate", content=body, headers={"Content-Type": "text/plain;charset=UTF-8"}
+    )
+    assert response.json() == {"translatedText": "[es] Hello!"}
+
+
 def test_repeated_form_field_is_a_list(client: httpx.Client) -> None:
     response = client.post(
         LT + "/translate",

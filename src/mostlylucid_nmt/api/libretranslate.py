@@ -235,6 +235,15 @@ async def _read_params(request: Request) -> dict[str, Any]:
             if not isinstance(value, str):
                 raise InvalidRequest(f"Invalid request: {key} must be a text field, not a file")
         _merge_multi(params, items)
+    else:
+        # fetch() without a Content-Type header sends JSON as text/plain: take it if it is a JSON object.
+        raw = await request.body()
+        try:
+            body = json.loads(raw) if raw.lstrip().startswith(b"{") else None
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            params.update(body)
     return params
 
 
