@@ -210,3 +210,11 @@ def test_errors_outside_the_prefix_keep_our_shape(client: httpx.Client) -> None:
     response = client.post("/translate", json={"text": "Hi", "target_lang": "xx", "source_lang": "en"})
     assert response.status_code == 400
     assert response.json()["error"] == "unsupported_language"
+
+
+def test_openapi_documents_the_routes_and_their_body_forms(client: httpx.Client) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/translate", "/detect"):
+        content = paths[LT + path]["post"]["requestBody"]["content"]
+        assert set(content) == {"application/json", "application/x-www-form-urlencoded", "multipart/form-data"}
+    assert "get" in paths[LT + "/languages"]
