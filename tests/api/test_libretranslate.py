@@ -216,5 +216,9 @@ def test_openapi_documents_the_routes_and_their_body_forms(client: httpx.Client)
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/translate", "/detect"):
         content = paths[LT + path]["post"]["requestBody"]["content"]
-        assert set(content) == {"application/json", "application/x-www-form-urlencoded", "multipart/form-data"}
+        assert set(content) == {
+            "application/json",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        }
     assert "get" in paths[LT + "/languages"]
