@@ -14,6 +14,7 @@ from mostlylucid_nmt.api.disconnect import ClientDisconnected, cancel_on_disconn
 from mostlylucid_nmt.api.schemas import ErrorBody, LanguageDetectionBody, TranslateBody, TranslateResponse
 from mostlylucid_nmt.logs import text_logging_enabled
 from mostlylucid_nmt.translation.languages import normalize_code
+from mostlylucid_nmt.translation.markup import MarkupTranslator, TextFormat
 from mostlylucid_nmt.translation.service import TranslationOutcome, TranslationRequest
 
 log = logging.getLogger(__name__)
@@ -38,18 +39,23 @@ async def _translate(
     split_sentences: bool,
     *,
     single: bool,
+    text_format: TextFormat = TextFormat.TEXT,
 ) -> Response:
     started = time.perf_counter()
     if text_logging_enabled():
         log.info("translate to %s: %r", target_lang, texts)
-    work = services.service.translate(
+    translator = MarkupTranslator(
+        services.service, max_texts_per_call=services.settings.max_texts_per_request
+    )
+    work = translator.translate(
         TranslationRequest(
             texts=texts,
             target_lang=target_lang,
             source_lang=source_lang or "",
             beam_size=beam_size,
             split_sentences=split_sentences,
-        )
+        ),
+        text_format,
     )
     try:
         outcome = await cancel_on_disconnect(request, work)
@@ -86,10 +92,21 @@ async def translate_get(
     source_lang: Annotated[str, Query(description="Source language; empty detects it per text.")] = "",
     beam_size: Annotated[int, Query(description="Beam search width.")] = 5,
     perform_sentence_splitting: Annotated[bool, Query(description="Split texts into sentences.")] = True,
+    text_format: Annotated[
+        TextFormat, Query(alias="format", description="text, or html / markdown: translate only the words.")
+    ] = TextFormat.TEXT,
 ) -> Response:
     """Translate the `text` parameters (repeatable) into `target_lang`."""
     return await _translate(
-        request, services, text, target_lang, source_lang, beam_size, perform_sentence_splitting, single=False
+        request,
+        services,
+        text,
+        target_lang,
+        source_lang,
+        beam_size,
+        perform_sentence_splitting,
+        single=False,
+        text_format=text_format,
     )
 
 
@@ -107,6 +124,7 @@ async def translate_post(request: Request, services: Services, body: TranslateBo
         body.beam_size,
         body.perform_sentence_splitting,
         single=single,
+        text_format=body.format,
     )
 
 

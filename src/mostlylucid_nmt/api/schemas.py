@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mostlylucid_nmt.translation.markup import TextFormat
+
 
 class TranslateBody(BaseModel):
     """POST /translate. `text` may be one string or a list; the answer mirrors that choice."""
@@ -18,6 +20,10 @@ class TranslateBody(BaseModel):
     beam_size: int = Field(default=5, description="Beam search width (1 = greedy).")
     perform_sentence_splitting: bool = Field(
         default=True, description="Split each text into sentences before translating."
+    )
+    format: TextFormat = Field(
+        default=TextFormat.TEXT,
+        description="text, or html / markdown: translate only the words and keep the markup byte for byte.",
     )
 
 

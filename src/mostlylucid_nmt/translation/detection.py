@@ -8,6 +8,7 @@ codes like `nds`, `jbo` or `wuu` that no translation model knows).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 from mostlylucid_nmt.settings import DetectorKind
@@ -22,6 +23,10 @@ class LanguageDetector(Protocol):
         """Most likely languages of `text`, best first, as normalised codes. Empty when undecidable."""
         ...
 
+    def ranked(self, text: str, limit: int) -> list[tuple[str, float]]:
+        """Like `candidates`, with each language's probability (0..1)."""
+        ...
+
 
 class FastLangDetector:
     def __init__(self) -> None:
@@ -34,6 +39,12 @@ class FastLangDetector:
             return []
         results = self._detector.detect(text, model="lite", k=limit)
         return _unique_codes(str(item["lang"]) for item in results)
+
+    def ranked(self, text: str, limit: int) -> list[tuple[str, float]]:
+        if not any(ch.isalpha() for ch in text):
+            return []
+        results = self._detector.detect(text, model="lite", k=limit)
+        return _unique_scored((str(item["lang"]), float(item["score"])) for item in results)
 
 
 class LangdetectDetector:
@@ -54,12 +65,33 @@ class LangdetectDetector:
             return []
         return _unique_codes(str(item.lang) for item in results[:limit])
 
+    def ranked(self, text: str, limit: int) -> list[tuple[str, float]]:
+        from langdetect import detect_langs
+        from langdetect.lang_detect_exception import LangDetectException
+
+        if not any(ch.isalpha() for ch in text):
+            return []
+        try:
+            results = detect_langs(text[:_DETECT_MAX_CHARS])
+        except LangDetectException:
+            return []
+        return _unique_scored((str(item.lang), float(item.prob)) for item in results[:limit])
+
 
 def _unique_codes(codes: object) -> list[str]:
     seen: dict[str, None] = {}
     for code in codes:  # type: ignore[attr-defined]
         seen.setdefault(normalize_code(str(code), field="detected language"), None)
     return list(seen)
+
+
+def _unique_scored(scored: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Normalised codes with their probabilities; codes that normalise alike (zh-cn, zh-tw) add up."""
+    totals: dict[str, float] = {}
+    for code, score in scored:
+        key = normalize_code(code, field="detected language")
+        totals[key] = totals.get(key, 0.0) + score
+    return sorted(totals.items(), key=lambda item: -item[1])
 
 
 def build_detector(kind: DetectorKind) -> LanguageDetector:

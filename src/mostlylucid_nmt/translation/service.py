@@ -147,6 +147,16 @@ class TranslationService:
             ) from None
         return outcome
 
+    def check_limits(self, texts: Sequence[str]) -> None:
+        """Raise PayloadTooLarge if the texts break a request limit (for callers that cut texts up first)."""
+        self._check_limits(texts)
+
+    async def rank_languages(self, texts: Sequence[str], limit: int) -> list[list[tuple[str, float]]]:
+        """Up to ``limit`` candidate languages per text with the detector's probability (0..1), best first;
+        empty for a text with no letters."""
+        self._check_limits(texts)
+        return await asyncio.to_thread(lambda: [self._detector.ranked(text, limit) for text in texts])
+
     def _check_limits(self, texts: Sequence[str]) -> None:
         settings = self._settings
         if len(texts) > settings.max_texts_per_request:
