@@ -92,7 +92,7 @@ def test_rejections_are_counted_apart_and_expected_only_under_stress(tmp_path: P
     # 429 is the expected answer under stress: only errors fail. (Errors are not asserted to be 0 here: under
     # this 429 churn the server has been seen, rarely, to close a connection mid-request, logging 499.)
     assert stress_run["total"]["failed"] == stress_run["total"]["errors"]
-    assert stress_code == (0 if stress_run["total"]["errors"] == 0 else 1), stress_output
+    assert stress_code == 0, stress_output
     [smoke_run] = smoke["scenarios"]
     _assert_consistent(smoke_run)
     assert smoke_run["total"]["rejected_429"] > 0
