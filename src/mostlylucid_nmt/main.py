@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from mostlylucid_nmt.api import easynmt, ops
+from mostlylucid_nmt.api import demo, easynmt, ops
 from mostlylucid_nmt.api.errors import install_error_handlers
 from mostlylucid_nmt.api.middleware import RequestContextMiddleware
 from mostlylucid_nmt.backends.base import TranslatorLoader
@@ -173,6 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(easynmt.router)
     app.include_router(ops.router)
+    app.include_router(demo.router)
     app.add_middleware(
         RequestContextMiddleware, readiness=services.readiness, request_log=settings.request_log
     )
