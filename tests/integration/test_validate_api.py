@@ -100,3 +100,14 @@ def test_script_is_shellcheck_clean() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout
+
+
+def test_powershell_twin_has_the_same_cases_in_the_same_order() -> None:
+    # PowerShell is not installed on the CI machines; this keeps validate-api.ps1 from drifting apart.
+    shell_cases = re.findall(r'^\s*case_ "([^"]+)"', SCRIPT.read_text(), re.MULTILINE)
+    powershell = (REPO_ROOT / "validate-api.ps1").read_text()
+    powershell_cases = re.findall(r'^\s*Test-Case "([^"]+)"', powershell, re.MULTILINE)
+    assert len(shell_cases) >= 30
+    assert powershell_cases == shell_cases
+    for flag in ("$BaseURL", "[switch]$SmokeOnly", "$SourceLang", "$TargetLang"):
+        assert flag in powershell
