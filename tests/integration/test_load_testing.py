@@ -6,6 +6,7 @@ Figures are checked for consistency, never for speed: timings belong in bench/ a
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -154,3 +155,87 @@ def test_k6_script_parses_as_a_javascript_module(tmp_path: Path) -> None:
     shutil.copy(K6_SCRIPT, module)
     result = subprocess.run([node, "--check", str(module)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def _run_k6_script(tmp_path: Path, env: dict[str, str], iterations: int) -> dict[str, Any]:
+    """The k6 script run by node with stand-ins for the k6 modules (tests/support/k6_harness.mjs)."""
+    node = require_tools("node", "curl")["node"]
+    source = K6_SCRIPT.read_text()
+    imports = {
+        "import http from 'k6/http';": "const { http } = globalThis.k6;",
+        "import { check } from 'k6';": "const { check } = globalThis.k6;",
+        "import { Counter, Rate } from 'k6/metrics';": "const { Counter, Rate } = globalThis.k6;",
+        "open(": "globalThis.open(",
+        "__ENV.": "globalThis.__ENV.",
+    }
+    for k6_form, node_form in imports.items():
+        assert k6_form in source, k6_form
+        source = source.replace(k6_form, node_form)
+    prepared = tmp_path / "k6-load-test.mjs"
+    prepared.write_text(source)
+    result = subprocess.run(
+        [node, str(REPO_ROOT / "tests" / "support" / "k6_harness.mjs"), str(prepared), str(iterations)],
+        env={"PATH": os.environ["PATH"], "K6_SCRIPT_DIR": str(K6_SCRIPT.parent), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    output: dict[str, Any] = json.loads(result.stdout)
+    return output
+
+
+@pytest.mark.integration
+def test_k6_script_requests_match_the_real_server(test_model_server: RunningServer, tmp_path: Path) -> None:
+    run = _run_k6_script(tmp_path, {"BASE_URL": test_model_server.base_url, "SCENARIO": "smoke"}, 40)
+    assert len(run["sent"]) == 40
+    assert all(item["url"].startswith(test_model_server.base_url) for item in run["sent"])
+    assert {item["status"] for item in run["sent"]} == {200}
+    assert run["checks"] == {"passed": 40, "failed": 0}
+    assert (
+        run["counters"]["errors"] == run["counters"]["rejected_429"] == run["counters"]["rejected_503"] == 0
+    )
+    # Weighted picks: with 40 requests every kind with weight >= 15 is all but certain to appear.
+    assert {"translate_get", "translate_post_list"} <= {item["name"] for item in run["sent"]}
+
+
+@pytest.mark.parametrize("name", ["smoke", "load", "stress"])
+def test_k6_options_follow_the_scenarios_file(tmp_path: Path, name: str) -> None:
+    scenario = load_scenarios()[0][name]
+    run = _run_k6_script(tmp_path, {"SCENARIO": name, "BASE_URL": "http://127.0.0.1:9"}, 0)
+    executor = run["options"]["scenarios"][name]
+    assert executor["executor"] == "ramping-vus"
+    assert executor["startVUs"] == scenario.start_vus
+    assert executor["stages"] == [
+        {"duration": f"{stage.duration_s:g}s", "target": stage.vus} for stage in scenario.stages
+    ]
+    assert run["options"]["thresholds"] == {
+        "http_req_failed": [f"rate<={scenario.failed_rate_max:g}"],
+        "http_req_duration": [f"p(95)<={scenario.p95_ms_max:g}"],
+    }
+    # Only under stress are 429 and 503 expected answers rather than failures.
+    assert run["responseCallback"] == (
+        [{"min": 200, "max": 299}, 429, 503] if scenario.overload_expected else None
+    )
+
+
+def test_k6_summary_reports_the_same_figures(tmp_path: Path) -> None:
+    run = _run_k6_script(
+        tmp_path, {"SCENARIO": "load", "VUS": "20", "DURATION": "60", "SUMMARY_JSON": "out.json"}, 0
+    )
+    executor = run["options"]["scenarios"]["load"]
+    assert max(stage["target"] for stage in executor["stages"]) == 20
+    assert [stage["duration"] for stage in executor["stages"]] == ["15s", "30s", "15s"]
+    figures = json.loads(run["summary"]["out.json"])
+    assert figures["requests"] == 100
+    assert figures["requests_per_s"] == 10
+    assert (figures["failed"], figures["rejected_429"], figures["rejected_503"]) == (2, 3, 0)
+    assert (figures["p50_ms"], figures["p95_ms"]) == (12.5, 40.25)
+    assert figures["thresholds"] == {
+        "http_req_failed rate<=0.01": False,
+        "http_req_duration p(95)<=2000": True,
+    }
+    text = run["summary"]["stdout"]
+    assert "requests     100 (10.00/s)" in text
+    assert "threshold http_req_failed rate<=0.01: FAILED" in text
