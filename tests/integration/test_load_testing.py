@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -239,3 +240,24 @@ def test_k6_summary_reports_the_same_figures(tmp_path: Path) -> None:
     text = run["summary"]["stdout"]
     assert "requests     100 (10.00/s)" in text
     assert "threshold http_req_failed rate<=0.01: FAILED" in text
+
+
+def test_readme_commands_use_options_the_tools_accept() -> None:
+    from loadtest.__main__ import _parser
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    accepted = {option for action in _parser(["smoke"])._actions for option in action.option_strings}
+    loadgen_lines = [line for line in readme.splitlines() if "-m loadtest " in line or "LOAD_ARGS=" in line]
+    assert len(loadgen_lines) >= 3
+    for line in loadgen_lines:
+        assert set(re.findall(r"(?<![\w-])--[a-z-]+", line.split("#")[0])) <= accepted, line
+    shell_script = (REPO_ROOT / "validate-api.sh").read_text()
+    shell_lines = [line for line in readme.splitlines() if line.startswith("./validate-api.sh")]
+    assert len(shell_lines) >= 3
+    for line in shell_lines:
+        for option in re.findall(r"(?<![\w-])--[a-z-]+", line.split("#")[0]):
+            assert f"        {option})" in shell_script, option
+    powershell = (REPO_ROOT / "validate-api.ps1").read_text()
+    for line in (line for line in readme.splitlines() if line.startswith(".\\validate-api.ps1")):
+        for parameter in re.findall(r" -([A-Za-z]+)", line):
+            assert re.search(rf"\${parameter}\b", powershell), parameter
