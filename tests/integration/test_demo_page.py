@@ -57,10 +57,11 @@ def _wait_for_state(browser: WebDriver, *states: str) -> str:
 
 
 def _option_values(browser: WebDriver, select_id: str) -> list[str]:
-    return [
-        option.get_attribute("value") or ""
-        for option in Select(browser.find_element(By.ID, select_id)).options
-    ]
+    # In one script call: the page replaces the options when the source changes, which would leave
+    # element-by-element reads holding stale elements.
+    script = "return Array.from(document.getElementById(arguments[0]).options, (option) => option.value);"
+    values: list[str] = browser.execute_script(script, select_id)
+    return values
 
 
 def _screenshot(browser: WebDriver, name: str) -> Path:
@@ -83,7 +84,8 @@ def test_choose_languages_type_and_translate_with_ctrl_enter(
     assert _option_values(browser, "target-lang") == languages
 
     Select(browser.find_element(By.ID, "source-lang")).select_by_value("en")
-    WebDriverWait(browser, 30).until(lambda driver: _option_values(driver, "target-lang") == targets_of_en)
+    _wait_for_state(browser, "ready")
+    assert _option_values(browser, "target-lang") == targets_of_en
     Select(browser.find_element(By.ID, "target-lang")).select_by_value("fr")
     text_box = browser.find_element(By.ID, "source-text")
     text_box.send_keys("Good morning, dear friends. How are you today?")

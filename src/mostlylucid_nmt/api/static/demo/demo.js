@@ -149,9 +149,16 @@ document.addEventListener('keydown', (event) => {
     translate();
   }
 });
-sourceSelect.addEventListener('change', () => {
+sourceSelect.addEventListener('change', async () => {
   clearError();
-  loadTargets().catch((error) => showError(error.message));
+  setState('loading');
+  try {
+    await loadTargets();
+    setState('ready');
+  } catch (error) {
+    showError(error.message);
+    setState('error');
+  }
 });
 
 loadLanguages();
