@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format test-models bench clean
+.PHONY: install run test lint format test-models bench clean load
 
 # (Re)install when the requirement files change. torch==2.13.0 is pinned: on these machines pip takes the
 # local CPU wheel; elsewhere pass PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu to avoid CUDA.
@@ -23,14 +23,15 @@ test: $(STAMP)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench app.py gunicorn.conf.py
-	$(BIN)/ruff format --check src tests bench app.py gunicorn.conf.py
+	$(BIN)/ruff check src tests bench loadtest app.py gunicorn.conf.py
+	$(BIN)/ruff format --check src tests bench loadtest app.py gunicorn.conf.py
 	$(BIN)/mypy
+	$(BIN)/mypy loadtest
 	$(BIN)/lint-imports
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix src tests bench app.py gunicorn.conf.py
-	$(BIN)/ruff format src tests bench app.py gunicorn.conf.py
+	$(BIN)/ruff check --fix src tests bench loadtest app.py gunicorn.conf.py
+	$(BIN)/ruff format src tests bench loadtest app.py gunicorn.conf.py
 
 # Tiny real-format models for running the server offline: MODEL_DIR=.test-models HF_HUB_OFFLINE=1 make run
 test-models: $(STAMP)
@@ -44,3 +45,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .test-models .pytest_cache .mypy_cache .ruff_cache
+
+# Load test a running server (start one with `make run` first) with the scenarios of tests/k6-load-test.js,
+# without k6: requests/s, p50/p95 latency, failures, 429/503 counted apart. Options: make load
+# LOAD_ARGS="--scenario load --base-url http://host:8000" (see python -m loadtest --help).
+load: $(STAMP)
+	$(BIN)/python -m loadtest --json artifacts/loadtest.json $(LOAD_ARGS)

@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from mostlylucid_nmt.api import easynmt, libretranslate, ops
+from mostlylucid_nmt.api import demo, easynmt, libretranslate, ops
 from mostlylucid_nmt.api import metrics as metrics_api
 from mostlylucid_nmt.api.errors import install_error_handlers
 from mostlylucid_nmt.api.metrics import HttpMetricsMiddleware
@@ -194,6 +194,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.metrics_port is None:  # otherwise the gunicorn master serves them on METRICS_PORT alone
         app.include_router(metrics_api.router)
     app.include_router(libretranslate.router)
+    app.include_router(demo.router)
     app.add_middleware(
         RequestContextMiddleware,
         readiness=services.readiness,
