@@ -1,7 +1,7 @@
 # mostlylucid-nmt, CPU, with models inside (tags latest, cpu): the pairs in PRELOAD_PAIRS are downloaded at build
 # time and loaded at start-up. Builds for linux/amd64 and linux/arm64.
-# The four Dockerfiles share one layout; tests/unit/test_images.py checks what each must contain and where they
-# may differ.
+# The four Dockerfiles share one layout; tests/deploy/test_dockerfiles.py checks what each must contain and
+# where they may differ.
 ARG BASE_IMAGE=python:3.12-slim
 ARG PRELOAD_PAIRS="en->de,de->en,fr->en,en->es"
 

@@ -44,3 +44,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .test-models .pytest_cache .mypy_cache .ruff_cache
+
+# Lint the Dockerfiles, shell scripts, compose, Kubernetes and workflow files, then build and run Dockerfile.min
+# with podman and structure-build Dockerfile.gpu.min (root only; README "Deploy"). CONTAINER_CHECK_LINT_ONLY=1
+# for the lint part alone. .ci/run ends with it.
+.PHONY: container-check
+container-check: $(STAMP)
+	bash .ci/container-check.sh

@@ -76,7 +76,8 @@ def test_a_local_build_makes_all_four_variants_for_this_platform_with_labels_and
     assert [build.dockerfile for build in builds] == [DOCKERFILES[v] for v in VARIANTS]
     for variant, build in zip(VARIANTS, builds, strict=True):
         assert build.argv[:2] == ["docker", "build"]
-        assert "--platform" not in build.argv and "--push" not in build.argv
+        assert "--platform" not in build.argv
+        assert "--push" not in build.argv
         assert build.values("-t") == expected_tags(variant, VERSION)
         args = build.build_args
         assert args["VERSION"] == VERSION
@@ -114,14 +115,17 @@ def test_multi_arch_builds_the_push_platforms_without_pushing() -> None:
 
     (build,) = builds
     assert build.values("--platform") == ["linux/amd64,linux/arm64"]
-    assert "--push" not in build.argv and "--load" not in build.argv
+    assert "--push" not in build.argv
+    assert "--load" not in build.argv
 
 
 def test_preload_pairs_go_to_the_full_images_only_and_extra_arguments_to_every_build() -> None:
     _, builds = dry_run("--preload", "en->fr,fr->en", "--", "--build-arg", "TORCH_INDEX_URL=http://index")
 
     for variant, build in zip(VARIANTS, builds, strict=True):
-        assert build.build_args.get("PRELOAD_PAIRS") == ("en->fr,fr->en" if variant.endswith("-full") else None)
+        assert build.build_args.get("PRELOAD_PAIRS") == (
+            "en->fr,fr->en" if variant.endswith("-full") else None
+        )
         assert build.build_args["TORCH_INDEX_URL"] == "http://index"
 
 
@@ -158,7 +162,8 @@ def test_the_powershell_script_builds_the_same_variants_tags_and_platforms() -> 
         body = row["body"]
         assert f"File = '{dockerfile}'" in body
         tags = re.search(r"Tags = @\((?P<tags>[^)]*)\)", body)
-        assert tags and re.findall(r"'([^']+)'", tags["tags"]) == NAMED_TAGS[variant]
+        assert tags
+        assert re.findall(r"'([^']+)'", tags["tags"]) == NAMED_TAGS[variant]
         platforms = "linux/amd64,linux/arm64" if variant.startswith("cpu") else "linux/amd64"
         assert f"Platforms = '{platforms}'" in body
     for switch in ("Push", "MultiArch", "DryRun"):

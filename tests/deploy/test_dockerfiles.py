@@ -19,7 +19,11 @@ DOWNLOAD = 'python -m mostlylucid_nmt download "$PRELOAD_PAIRS"'
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_labels_carry_the_build_arguments_and_the_variant(variant: str) -> None:
-    build_args = (("VERSION", "20260102.030405"), ("BUILD_DATE", "2026-01-02T03:04:05Z"), ("VCS_REF", "abc1234"))
+    build_args = (
+        ("VERSION", "20260102.030405"),
+        ("BUILD_DATE", "2026-01-02T03:04:05Z"),
+        ("VCS_REF", "abc1234"),
+    )
     labels = load(variant, build_args).parser.labels
 
     assert labels["org.opencontainers.image.version"] == "20260102.030405"
@@ -37,7 +41,8 @@ def test_the_image_runs_gunicorn_as_a_non_root_user_and_stops_on_sigterm(variant
     user = image.only("USER").value
     uid, _, gid = user.partition(":")
     # Numeric, so that Kubernetes' runAsNonRoot can verify it without the image's /etc/passwd.
-    assert uid.isdigit() and int(uid) != 0 and gid.isdigit(), user
+    assert re.fullmatch(r"[1-9]\d*", uid), user
+    assert gid.isdigit(), user
     assert image.only("STOPSIGNAL").value == "SIGTERM"
     assert image.only("CMD").value == '["gunicorn", "-c", "gunicorn.conf.py", "app:app"]'
     assert image.only("WORKDIR").value == "/app"
@@ -75,13 +80,16 @@ def test_dependencies_are_installed_before_the_code_is_copied(variant: str) -> N
     names = [(i.name, i.value) for i in base]
 
     requirements = names.index(("COPY", "requirements-prod.txt /tmp/requirements-prod.txt"))
-    install = next(n for n, i in enumerate(base) if i.name == "RUN" and "-r /tmp/requirements-prod.txt" in i.value)
+    install = next(
+        n for n, i in enumerate(base) if i.name == "RUN" and "-r /tmp/requirements-prod.txt" in i.value
+    )
     assert requirements < install
     assert not any(i.name == "COPY" and "src/" in i.value for i in base)
     final = image.final_stage
     code = [n for n, i in enumerate(final) if i.name == "COPY" and ("src/" in i.value or "app.py" in i.value)]
     models = [n for n, i in enumerate(final) if i.name == "COPY" and "--from=models" in i.value]
-    assert code and all(m < c for m in models for c in code)
+    assert code
+    assert all(m < c for m in models for c in code)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -90,7 +98,9 @@ def test_torch_comes_alone_from_the_torch_index_before_the_rest(variant: str) ->
     install = next(i.value for i in image.stage("base") if i.name == "RUN" and "requirements-prod" in i.value)
 
     assert install.startswith("--mount=type=bind,source=wheels,target=/tmp/wheels ")
-    torch_step = install.index('--index-url "${TORCH_INDEX_URL}" "$(grep -E \'^torch==\' /tmp/requirements-prod.txt)"')
+    torch_step = install.index(
+        '--index-url "${TORCH_INDEX_URL}" "$(grep -E \'^torch==\' /tmp/requirements-prod.txt)"'
+    )
     assert torch_step < install.index("-r /tmp/requirements-prod.txt")
     assert install.count("--find-links /tmp/wheels") == 2
     index = image.arg_default("TORCH_INDEX_URL")
@@ -109,7 +119,7 @@ def test_full_images_preload_with_the_download_command_and_min_images_do_not(var
 
     if variant.endswith("-full"):
         pairs = image.global_arg_default("PRELOAD_PAIRS")
-        assert pairs and re.fullmatch(r"[a-z]{2}->[a-z]{2}(,[a-z]{2}->[a-z]{2})*", pairs), pairs
+        assert re.fullmatch(r"[a-z]{2}->[a-z]{2}(,[a-z]{2}->[a-z]{2})*", pairs or ""), pairs
         models = image.stage("models")
         assert Instruction("RUN", DOWNLOAD) in models
         assert Instruction("USER", image.only("USER").value) in models
@@ -131,7 +141,7 @@ def test_the_base_image(variant: str) -> None:
     if variant.startswith("cpu"):
         assert base == "python:3.12-slim"
     else:
-        assert base is not None and re.fullmatch(r"nvidia/cuda:12\.\d+\.\d+-runtime-ubuntu24\.04", base), base
+        assert re.fullmatch(r"nvidia/cuda:12\.\d+\.\d+-runtime-ubuntu24\.04", base or ""), base
         assert 'EASYNMT_MODEL_ARGS=\'{"torch_dtype":"fp16"}\'' in image.only("ENV").value.split()
 
 

@@ -54,7 +54,9 @@ def published_tag(image: str) -> str:
 
 
 @pytest.mark.parametrize("service", ["translator-cpu", "translator-gpu"])
-def test_compose_services_run_published_images_with_a_model_volume_and_the_image_healthcheck(service: str) -> None:
+def test_compose_services_run_published_images_with_a_model_volume_and_the_image_healthcheck(
+    service: str,
+) -> None:
     compose = read_yaml("docker-compose.yml")
     spec = compose["services"][service]
 
@@ -65,7 +67,8 @@ def test_compose_services_run_published_images_with_a_model_volume_and_the_image
     assert port.endswith(f":{SETTINGS.port}")
     (volume,) = spec["volumes"]
     name, target = volume.split(":")
-    assert target == "/models" and name in compose["volumes"]
+    assert target == "/models"
+    assert name in compose["volumes"]
     # Longer than the drain, so that in-flight requests finish before Docker's SIGKILL.
     assert seconds(spec["stop_grace_period"]) > SETTINGS.graceful_timeout_s
     assert set(spec["environment"]) <= setting_names()
@@ -76,7 +79,8 @@ def test_compose_gpu_service_reserves_an_nvidia_gpu_behind_a_profile() -> None:
 
     assert spec["profiles"] == ["gpu"]
     (device,) = spec["deploy"]["resources"]["reservations"]["devices"]
-    assert device["driver"] == "nvidia" and device["capabilities"] == ["gpu"]
+    assert device["driver"] == "nvidia"
+    assert device["capabilities"] == ["gpu"]
 
 
 def test_compose_dev_builds_the_min_image_and_reloads_the_mounted_source() -> None:
@@ -86,7 +90,8 @@ def test_compose_dev_builds_the_min_image_and_reloads_the_mounted_source() -> No
     assert "./src:/app/src:ro" in spec["volumes"]
     assert any(volume.endswith(":/models") for volume in spec["volumes"])
     command = spec["command"]
-    assert command[:2] == ["uvicorn", "app:app"] and "--reload" in command
+    assert command[:2] == ["uvicorn", "app:app"]
+    assert "--reload" in command
     assert set(spec["environment"]) <= setting_names()
     assert spec["healthcheck"]["test"][:3] == ["CMD", "python", "-c"]
 
@@ -119,7 +124,9 @@ def test_kubernetes_deployment_probes_resources_volume_and_service(flavour: str)
     assert mount["mountPath"] == "/models"
     (volume,) = pod["volumes"]
     assert volume["name"] == mount["name"]
-    assert volume["persistentVolumeClaim"]["claimName"] == documents["PersistentVolumeClaim"]["metadata"]["name"]
+    assert (
+        volume["persistentVolumeClaim"]["claimName"] == documents["PersistentVolumeClaim"]["metadata"]["name"]
+    )
 
     service = documents["Service"]["spec"]
     assert service["type"] == "LoadBalancer"
@@ -135,3 +142,21 @@ def test_every_variant_has_a_tag_somewhere_in_the_examples() -> None:
     )
     for variant in VARIANTS:
         assert f"scottgal/mostlylucid-nmt:{tags[variant]}" in examples, variant
+
+
+def test_the_docker_hub_page_names_only_real_settings_and_endpoints() -> None:
+    from mostlylucid_nmt.main import create_app
+
+    page = (REPO_ROOT / "DOCKER_HUB.md").read_text(encoding="utf-8")
+    app = create_app(load_settings({"TRANSLATION_BACKEND": "fake"}))
+    endpoints = {
+        f"{method.upper()} {path}" for path, methods in app.openapi()["paths"].items() for method in methods
+    } | {"GET /docs", "GET /openapi.json"}
+
+    not_variables = {"HEALTHCHECK", "SIGTERM", "INFO"}
+    named_variables = set(re.findall(r"`([A-Z][A-Z0-9_]{2,})`", page)) - not_variables
+    assert named_variables
+    assert named_variables <= setting_names()
+    named_endpoints = set(re.findall(r"`((?:GET|POST) /[^`]*)`", page))
+    assert len(named_endpoints) >= 10
+    assert named_endpoints <= endpoints

@@ -35,8 +35,8 @@ def test_every_requirement_is_pinned_to_one_version() -> None:
         line for line in requirement_lines("requirements.txt") if not line.startswith("-r ")
     ]
     for line in lines:
-        specifiers = list(Requirement(line).specifier)
-        assert len(specifiers) == 1 and specifiers[0].operator == "==", line
+        operators = [specifier.operator for specifier in Requirement(line).specifier]
+        assert operators == ["=="], line
 
 
 def test_the_development_requirements_include_the_runtime_set() -> None:
