@@ -88,6 +88,7 @@ container=""
 
 cleanup() {
     local status=$?
+    stage "clean up: remove the containers, images and podman storage"
     if [[ -n $container ]]; then
         podman "${storage[@]}" rm -f -t 0 "$container" >/dev/null 2>&1 || true
     fi
