@@ -51,3 +51,10 @@ clean:
 # LOAD_ARGS="--scenario load --base-url http://host:8000" (see python -m loadtest --help).
 load: $(STAMP)
 	$(BIN)/python -m loadtest --json artifacts/loadtest.json $(LOAD_ARGS)
+
+# Lint the Dockerfiles, shell scripts, compose, Kubernetes and workflow files, then build and run Dockerfile.min
+# with podman and structure-build Dockerfile.gpu.min (root only; README "Deploy"). CONTAINER_CHECK_LINT_ONLY=1
+# for the lint part alone. .ci/run ends with it.
+.PHONY: container-check
+container-check: $(STAMP)
+	bash .ci/container-check.sh
