@@ -116,8 +116,17 @@ def test_download_fails_clearly_when_the_hub_is_unreachable_or_lacks_the_model(
     with hub_standin(models) as standin:
         env = {"HF_ENDPOINT": standin.url, "MODEL_CACHE_DIR": str(tmp_path / "cache")}
         missing = run_cli(["download", "en->de"], env)
+        by_name = run_cli(
+            ["download", "--model", DE_EN, "--json", "--quiet"],
+            {**env, "MODEL_CACHE_DIR": str(tmp_path / "other")},
+        )
         standin.stop()
         unreachable = run_cli(["download", "de->en"], env)
+    assert by_name.returncode == 0, by_name.stderr
+    assert [(model["repo_id"], model["pairs"]) for model in json.loads(by_name.stdout)["models"]] == [
+        (DE_EN, [])
+    ]
+    assert by_name.stderr == ""
     assert missing.returncode == 1
     assert f"model {EN_DE} does not exist on the hub" in missing.stderr
     assert unreachable.returncode == 1
@@ -300,6 +309,11 @@ def test_bad_input_exits_2_with_a_message(tmp_path: Path) -> None:
         ("translate", "-t", "de", "-f", __file__, "Hello."): "give either texts or --file, not both",
         ("translate", "Hello."): "Missing option '--target'",
         ("languages", "--pairs", "-s", "en"): "--pairs lists every pair",
+        (
+            "download",
+            "--model",
+            "opus-mt-en-de",
+        ): "is not a repository id such as 'Helsinki-NLP/opus-mt-en-de'",
     }
     for args, message in cases.items():
         result = run_cli(list(args), FAKE)

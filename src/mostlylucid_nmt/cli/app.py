@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from huggingface_hub.utils.tqdm import disable_progress_bars
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -33,7 +34,7 @@ from mostlylucid_nmt.cli.documents import (
 from mostlylucid_nmt.cli.errors import EXIT_BAD_INPUT, CliError, reported_failures
 from mostlylucid_nmt.cli.serve import exec_gunicorn
 from mostlylucid_nmt.logs import configure_logging
-from mostlylucid_nmt.settings import Settings, load_settings, parse_family, parse_pairs
+from mostlylucid_nmt.settings import Settings, load_settings, parse_pairs
 
 app = typer.Typer(
     name="mostlylucid-nmt",
@@ -94,9 +95,9 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="Worker processes (WEB_CONCURRENCY).")] = None,
 ) -> None:
     """Run the server (gunicorn + uvicorn workers), configured by the environment like `make run`."""
-    overrides = {"HOST": host, "PORT": port, "WEB_CONCURRENCY": workers}
+    overrides = {"host": host, "port": port, "web_concurrency": workers}
     with reported_failures():
-        exec_gunicorn({name: str(value) for name, value in overrides.items() if value is not None})
+        exec_gunicorn({name: value for name, value in overrides.items() if value is not None})
 
 
 # --- download ---------------------------------------------------------------------------------------------------
@@ -124,8 +125,8 @@ def download(
 ) -> None:
     """Fetch the models that language pairs need into MODEL_CACHE_DIR, as the server would choose them."""
     with reported_failures():
-        overrides = {"model_family": parse_family(family)[0]} if family else {}
-        settings = _settings(**overrides)
+        # As MODEL_FAMILY: EasyNMT's names work too, and m2m_100_1.2B also picks that checkpoint.
+        settings = _settings(**({"model_family": family} if family else {}))
         try:
             wanted = parse_pairs(pairs)
         except ValueError as exc:
@@ -134,32 +135,16 @@ def download(
         if convert:
             downloads.check_can_convert(settings)
         if quiet:
-            from huggingface_hub.utils.tqdm import disable_progress_bars
-
             disable_progress_bars()
-        fetched = [
-            downloads.fetch(settings, model, convert=convert, announce=_note if not quiet else _silent)
-            for model in planned
-        ]
+        announce = _silent if quiet else _note
+        fetched = [downloads.fetch(settings, model, convert=convert, announce=announce) for model in planned]
         if as_json:
             _print_json(
-                {
-                    "cache_dir": str(settings.model_cache_dir),
-                    "models": [
-                        {
-                            "repo_id": item.repo_id,
-                            "pairs": item.pairs,
-                            "path": str(item.path),
-                            "origin": item.origin,
-                            "converted": str(item.converted) if item.converted else None,
-                        }
-                        for item in fetched
-                    ],
-                }
+                {"cache_dir": str(settings.model_cache_dir), "models": [item.as_json() for item in fetched]}
             )
             return
         if not fetched:
-            _note("nothing to download")
+            announce("nothing to download")
         for item in fetched:
             extra = f" (converted: {item.converted})" if item.converted else ""
             typer.echo(f"{item.repo_id}\t{item.path}{extra}")

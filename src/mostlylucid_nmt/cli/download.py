@@ -35,6 +35,15 @@ class FetchedModel:
     origin: str  # "model_dir" (found in MODEL_DIR, nothing fetched) or "hub_cache"
     converted: Path | None
 
+    def as_json(self) -> dict[str, object]:
+        return {
+            "repo_id": self.repo_id,
+            "pairs": self.pairs,
+            "path": str(self.path),
+            "origin": self.origin,
+            "converted": str(self.converted) if self.converted else None,
+        }
+
 
 def plan_downloads(
     settings: Settings, pairs: Sequence[tuple[str, str]], repos: Sequence[str]

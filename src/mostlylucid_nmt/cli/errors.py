@@ -18,6 +18,8 @@ from mostlylucid_nmt.settings import SettingsError
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+# What shells report for a process ended by Ctrl+C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
 
 
 class CliError(Exception):
@@ -45,6 +47,8 @@ def reported_failures() -> Iterator[None]:
         _fail(exc.detail, exit_code_for_status(exc.status_code))
     except SettingsError as exc:
         _fail(str(exc), EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        _fail("interrupted", EXIT_INTERRUPTED)
 
 
 def _fail(message: str, exit_code: int) -> None:

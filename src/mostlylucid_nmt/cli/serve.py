@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 from mostlylucid_nmt.settings import load_settings
 
@@ -15,13 +16,18 @@ GUNICORN_CONFIG = "python:mostlylucid_nmt.gunicorn_config"
 APP_FACTORY = "mostlylucid_nmt.main:create_app()"
 
 
-def gunicorn_command() -> list[str]:
-    return [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONFIG, APP_FACTORY]
+def gunicorn_command(overrides: dict[str, Any]) -> list[str]:
+    """The gunicorn command line. Options given on the command line (host, port, web_concurrency) are checked
+    with every other setting, then passed as gunicorn flags, which win over its configuration module."""
+    settings = load_settings(**overrides)  # raises SettingsError naming the variable, before gunicorn starts
+    flags: list[str] = []
+    if "host" in overrides or "port" in overrides:
+        flags += ["--bind", f"{settings.host}:{settings.port}"]
+    if "web_concurrency" in overrides:
+        flags += ["--workers", str(settings.effective_web_concurrency)]
+    return [sys.executable, "-m", "gunicorn", "-c", GUNICORN_CONFIG, *flags, APP_FACTORY]
 
 
-def exec_gunicorn(overrides: dict[str, str]) -> None:
-    """Apply the command line's settings as environment variables, check them all, then become gunicorn."""
-    os.environ.update(overrides)
-    load_settings()  # raises SettingsError naming the variable, before gunicorn starts
-    command = gunicorn_command()
+def exec_gunicorn(overrides: dict[str, Any]) -> None:
+    command = gunicorn_command(overrides)
     os.execv(command[0], command)  # noqa: S606 -- a fixed command: this interpreter running gunicorn
