@@ -17,11 +17,18 @@ def settings(tmp_path: Path) -> Settings:
     """Opus-MT with four pairs only, mBART-50 as the one fallback, no hub needed to plan."""
     pairs = tmp_path / "opus-pairs.json"
     pairs.write_text(json.dumps(["en-de", "de-en", "en-fr", "fr-en"]))
+    # Every routing setting is given: load_settings(mapping) still lets the process environment fill the
+    # rest (the test session itself sets HF_HUB_OFFLINE=1, which would make every model unavailable).
     return load_settings(
         {
             "MODEL_FAMILY": "opus-mt",
+            "AUTO_MODEL_FALLBACK": "true",
             "MODEL_FALLBACK_ORDER": "mbart50",
+            "PIVOT_FALLBACK": "true",
+            "PIVOT_LANG": "en",
             "OPUS_MT_PAIRS_FILE": str(pairs),
+            "OFFLINE": "false",
+            "MODEL_DIR": str(tmp_path / "no-models"),
             "MODEL_CACHE_DIR": str(tmp_path / "cache"),
         }
     )
