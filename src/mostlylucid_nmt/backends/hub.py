@@ -59,15 +59,16 @@ class ModelLocator:
             folder = Path(self._download(repo_id, _WANTED_FILES))
             if not any(folder.glob("*.safetensors")):
                 folder = Path(self._download(repo_id, [*_WANTED_FILES, _PICKLE_WEIGHTS]))
-        except RepositoryNotFoundError:
-            raise ModelUnavailable(f"model {repo_id} does not exist on the hub") from None
-        except (RevisionNotFoundError, EntryNotFoundError):
-            raise ModelUnavailable(f"model {repo_id} is incomplete on the hub") from None
         except LocalEntryNotFoundError:
+            # Before EntryNotFoundError, which it subclasses: nothing cached and no hub is not a hub error.
             where = "offline mode is on" if self._offline else "the hub could not be reached"
             raise ModelUnavailable(
                 f"model {repo_id} is not in MODEL_DIR or MODEL_CACHE_DIR and {where}"
             ) from None
+        except RepositoryNotFoundError:
+            raise ModelUnavailable(f"model {repo_id} does not exist on the hub") from None
+        except (RevisionNotFoundError, EntryNotFoundError):
+            raise ModelUnavailable(f"model {repo_id} is incomplete on the hub") from None
         except (HfHubHTTPError, OSError) as exc:
             log.warning("download of %s failed: %s", repo_id, exc)
             raise ModelUnavailable(f"model {repo_id} could not be downloaded; try again later") from None
