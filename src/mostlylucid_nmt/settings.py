@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextvars import ContextVar
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,7 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from mostlylucid_nmt.backends.device import cuda_available, cuda_device_count
 
@@ -110,8 +111,25 @@ def parse_pairs(value: str) -> list[tuple[str, str]]:
     return pairs
 
 
+# Set while Settings are built from an explicit mapping: then the process environment must not leak in.
+_EXPLICIT_VALUES_ONLY: ContextVar[bool] = ContextVar("explicit_values_only", default=False)
+
+
 class Settings(BaseSettings):
     """Service configuration. Each field's alias is the environment variable that sets it."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        if _EXPLICIT_VALUES_ONLY.get():
+            return (init_settings,)
+        return (init_settings, env_settings, dotenv_settings, file_secret_settings)
 
     model_config = SettingsConfigDict(
         env_prefix="",
@@ -704,4 +722,8 @@ def _settings_from_mapping(environ: dict[str, str], overrides: dict[str, Any]) -
                 data[name] = upper[str(choice)]
                 break
     data.update(overrides)
-    return Settings.model_validate(data)
+    token = _EXPLICIT_VALUES_ONLY.set(True)
+    try:
+        return Settings(**data)
+    finally:
+        _EXPLICIT_VALUES_ONLY.reset(token)
