@@ -16,9 +16,10 @@ from fastapi import FastAPI
 
 from mostlylucid_nmt.api import easynmt, ops
 from mostlylucid_nmt.api.errors import install_error_handlers
+from mostlylucid_nmt.api.guards import install_guards
 from mostlylucid_nmt.api.middleware import RequestContextMiddleware
 from mostlylucid_nmt.backends.base import TranslatorLoader
-from mostlylucid_nmt.backends.fake import FakeLoader
+from mostlylucid_nmt.backends.fake import FakeFaults, FakeLoader
 from mostlylucid_nmt.backends.hub import ModelLocator
 from mostlylucid_nmt.backends.registry import ModelRegistry
 from mostlylucid_nmt.errors import ServiceError
@@ -42,7 +43,13 @@ def build_loader(settings: Settings) -> tuple[TranslatorLoader, str]:
     kind = settings.translation_backend
     if kind is BackendKind.FAKE:
         loader = FakeLoader(
-            batch_delay_ms=settings.fake_batch_delay_ms, load_delay_ms=settings.fake_load_delay_ms
+            batch_delay_ms=settings.fake_batch_delay_ms,
+            load_delay_ms=settings.fake_load_delay_ms,
+            faults=FakeFaults(
+                fail_pattern=settings.fake_fail_pattern,
+                oom_pattern=settings.fake_oom_pattern,
+                load_oom_pattern=settings.fake_load_oom_pattern,
+            ),
         )
         return loader, "fake"
     locator = ModelLocator(settings.model_dir, settings.model_cache_dir, offline=settings.offline)
@@ -173,6 +180,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(easynmt.router)
     app.include_router(ops.router)
+    # The guards (CORS, size limits, API key) sit inside the request context, so refusals get request ids.
+    app.state.api_keys = install_guards(app, settings)
     app.add_middleware(
         RequestContextMiddleware, readiness=services.readiness, request_log=settings.request_log
     )

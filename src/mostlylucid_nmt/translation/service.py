@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 
 from mostlylucid_nmt.backends.base import GenerationOptions, Translator
 from mostlylucid_nmt.backends.registry import ModelRegistry
-from mostlylucid_nmt.errors import InvalidRequest, PayloadTooLarge, TranslationTimeout, UnsupportedLanguage
+from mostlylucid_nmt.errors import (
+    InvalidRequest,
+    OutOfMemory,
+    PayloadTooLarge,
+    TranslationTimeout,
+    UnsupportedLanguage,
+)
 from mostlylucid_nmt.scheduling.admission import AdmissionController
 from mostlylucid_nmt.scheduling.batcher import BatchKey, DynamicBatcher, RequestTicket
 from mostlylucid_nmt.settings import Settings
@@ -194,7 +200,14 @@ class TranslationService:
             async with self._registry.use(hop.spec) as translator:
                 if hop.spec.repo_id not in outcome.models:
                     outcome.models.append(hop.spec.repo_id)
-                sentences = await self._translate_hop(ticket, translator, hop, sentences, beam_size, outcome)
+                try:
+                    sentences = await self._translate_hop(
+                        ticket, translator, hop, sentences, beam_size, outcome
+                    )
+                except OutOfMemory:
+                    # A model that ran out of memory may hold half-allocated buffers: load it afresh.
+                    await self._registry.retire(hop.spec, translator)
+                    raise
         return sentences
 
     async def _translate_hop(
