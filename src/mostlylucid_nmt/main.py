@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from mostlylucid_nmt.api import easynmt, ops
 from mostlylucid_nmt.api.errors import install_error_handlers
 from mostlylucid_nmt.api.guards import install_guards
+from mostlylucid_nmt.api.openapi import install_error_schema
 from mostlylucid_nmt.api.middleware import RequestContextMiddleware
 from mostlylucid_nmt.backends.base import TranslatorLoader
 from mostlylucid_nmt.backends.fake import FakeFaults, FakeLoader
@@ -182,6 +183,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops.router)
     # The guards (CORS, size limits, API key) sit inside the request context, so refusals get request ids.
     app.state.api_keys = install_guards(app, settings)
+    install_error_schema(app)
     app.add_middleware(
         RequestContextMiddleware, readiness=services.readiness, request_log=settings.request_log
     )

@@ -99,6 +99,8 @@ def test_a_long_query_string_is_414_naming_the_limit(small_limits: RunningServer
         ),
         (b'{"text": "a", "target_lang": ""}', 400, "invalid_request"),
         (b'{"text": "a", "target_lang": "de", "source_lang": "zz"}', 400, "unsupported_language"),
+        (b'{"text": "a\\ud800b", "target_lang": "de", "source_lang": "en"}', 400, "invalid_request"),
+        (b'{"text": ["ok", "\\udfff"], "target_lang": "de"}', 400, "invalid_request"),
         (b"[1, 2, 3]", 422, "validation"),
         (b"null", 422, "validation"),
     ],
@@ -108,6 +110,15 @@ def test_hostile_bodies_are_4xx(small_limits: RunningServer, body: bytes, status
         f"{small_limits.base_url}/translate", content=body, headers={"Content-Type": "application/json"}
     )
     _error(response, status, kind)
+
+
+def test_lone_surrogates_in_detection_are_400(small_limits: RunningServer) -> None:
+    response = httpx.post(
+        f"{small_limits.base_url}/language_detection",
+        content=b'{"text": "a\\ud800b"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert "surrogate" in _error(response, 400, "invalid_request")
 
 
 def test_invalid_utf8_in_the_query_is_not_a_server_error(small_limits: RunningServer) -> None:
@@ -210,3 +221,16 @@ def test_every_error_carries_a_request_id(
     response = httpx.request(method, f"{small_limits.base_url}{path}")
     assert response.status_code == status
     assert response.headers.get("x-request-id")
+
+
+# --- the published schema -------------------------------------------------------------------------------------
+def test_the_schema_describes_the_error_bodies_really_sent(small_limits: RunningServer) -> None:
+    schema = httpx.get(f"{small_limits.base_url}/openapi.json").json()
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    error_ref = {"$ref": "#/components/schemas/ErrorBody"}
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            assert responses["default"]["content"]["application/json"]["schema"] == error_ref, (path, method)
+            if "422" in responses:
+                assert responses["422"]["content"]["application/json"]["schema"] == error_ref

@@ -33,6 +33,17 @@ UNDETERMINED = "und"
 _DETECTION_CANDIDATES = 3
 
 
+def _is_valid_unicode(text: str) -> bool:
+    """False for strings holding lone surrogates, which JSON escapes can carry but no encoder can write."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class TranslationRequest:
     texts: Sequence[str]
@@ -135,6 +146,11 @@ class TranslationService:
             )
         total = 0
         for index, text in enumerate(texts):
+            if not _is_valid_unicode(text):
+                raise InvalidRequest(
+                    f"text {index} contains a lone UTF-16 surrogate (an escape such as \\ud800 without its "
+                    "pair), which is not a character: send valid Unicode"
+                )
             if len(text) > settings.max_text_chars:
                 raise PayloadTooLarge(
                     f"text {index} has {len(text)} characters; the limit is {settings.max_text_chars} "
