@@ -23,8 +23,10 @@ Faults are switched at run time, per repository or for every request: `missing` 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -90,6 +92,7 @@ class HubStandin:
         self._port = port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._connections: set[socket.socket] = set()
 
     @property
     def url(self) -> str:
@@ -111,7 +114,8 @@ class HubStandin:
         self._thread.start()
 
     def stop(self) -> None:
-        """Close the listening socket: from now on connections are refused, until `start()`."""
+        """Close the listening socket and every open connection (clients keep connections alive between
+        requests): from now on connections are refused, until `start()`."""
         server, thread = self._server, self._thread
         self._server, self._thread = None, None
         if server is not None:
@@ -119,6 +123,11 @@ class HubStandin:
             server.server_close()
         if thread is not None:
             thread.join(timeout=10)
+        with self._lock:
+            connections, self._connections = list(self._connections), set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def fail(self, repo: str, mode: FaultMode, *, delay_s: float = 2.0) -> None:
         """Answer requests for `repo` (or `EVERY_REPO`) with a fault; `delay_s` is the wait of `slow`."""
@@ -165,6 +174,14 @@ class HubStandin:
         with self._lock:
             self.requests.append(request)
 
+    def _opened(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._connections.add(connection)
+
+    def _closed(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._connections.discard(connection)
+
 
 def _scan_one(folder: Path, repo_id: str) -> _Repo:
     """A repository of the files in folder, with a commit sha that changes when any of them does."""
@@ -186,6 +203,14 @@ def _handler_for(hub: HubStandin) -> type[BaseHTTPRequestHandler]:
 class _HubHandler(BaseHTTPRequestHandler):
     standin: HubStandin
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        self.standin._opened(self.connection)
+
+    def finish(self) -> None:
+        self.standin._closed(self.connection)
+        super().finish()
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the request log is `standin.requests`."""

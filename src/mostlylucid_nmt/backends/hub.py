@@ -63,13 +63,14 @@ class ModelLocator:
                 folder = Path(self._download(repo_id, [*_WANTED_FILES, _PICKLE_WEIGHTS]))
         except RepositoryNotFoundError:
             raise ModelUnavailable(f"model {repo_id} does not exist on the hub") from None
-        except (RevisionNotFoundError, EntryNotFoundError):
-            raise ModelUnavailable(f"model {repo_id} is incomplete on the hub") from None
         except LocalEntryNotFoundError:
+            # Before EntryNotFoundError, its base class: this one means the hub was not reached at all.
             where = "offline mode is on" if self._offline else "the hub could not be reached"
             raise ModelUnavailable(
                 f"model {repo_id} is not in MODEL_DIR or MODEL_CACHE_DIR and {where}"
             ) from None
+        except (RevisionNotFoundError, EntryNotFoundError):
+            raise ModelUnavailable(f"model {repo_id} is incomplete on the hub") from None
         except (HfHubHTTPError, OSError, httpx2.TransportError) as exc:
             # huggingface_hub passes its HTTP client's transport errors through (a connection dropped
             # mid-answer, a truncated file): they mean the hub could not be read, like its own errors.
