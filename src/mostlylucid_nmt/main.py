@@ -17,8 +17,8 @@ from fastapi import FastAPI
 from mostlylucid_nmt.api import easynmt, ops
 from mostlylucid_nmt.api.errors import install_error_handlers
 from mostlylucid_nmt.api.guards import install_guards
-from mostlylucid_nmt.api.openapi import install_error_schema
 from mostlylucid_nmt.api.middleware import RequestContextMiddleware
+from mostlylucid_nmt.api.openapi import install_error_schema
 from mostlylucid_nmt.backends.base import TranslatorLoader
 from mostlylucid_nmt.backends.fake import FakeFaults, FakeLoader
 from mostlylucid_nmt.backends.hub import ModelLocator

@@ -7,7 +7,6 @@ the report, and, when RELIABILITY_REPORT names a file, written there as markdown
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,8 +28,8 @@ def profile() -> Profile:
 
 
 @pytest.fixture(scope="session")
-def report() -> Iterator[Report]:
-    yield _REPORT
+def report() -> Report:
+    return _REPORT
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
