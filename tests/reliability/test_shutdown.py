@@ -40,15 +40,23 @@ def test_sigterm_under_load_drains_cleanly(report: Report) -> None:
         signalled: dict[str, float] = {}
         probes: list[tuple[float, int | str]] = []
 
-        def on_tick(elapsed: float) -> None:
-            if "at" not in signalled and elapsed >= SIGNAL_AFTER_S:
-                signalled["at"] = elapsed
-                signalled["monotonic"] = time.monotonic()
-                os.kill(server.process.pid, signal.SIGTERM)
+        async def scenario() -> list[Outcome]:
+            sent = asyncio.Event()
 
-        async def probe_readiness() -> None:
-            while "at" not in signalled:
-                await asyncio.sleep(0.01)
+            def on_tick(elapsed: float) -> None:
+                if not sent.is_set() and elapsed >= SIGNAL_AFTER_S:
+                    signalled["at"] = elapsed
+                    signalled["monotonic"] = time.monotonic()
+                    os.kill(server.process.pid, signal.SIGTERM)
+                    sent.set()
+
+            prober = asyncio.create_task(probe_readiness(sent))
+            outcomes = await open_loop(url, RATE_PER_S, LOAD_S, keep_alive=False, on_tick=on_tick)
+            await prober
+            return outcomes
+
+        async def probe_readiness(sent: asyncio.Event) -> None:
+            await sent.wait()
             async with httpx.AsyncClient(timeout=2) as client:
                 for _ in range(20):
                     started = time.monotonic() - signalled["monotonic"]
@@ -58,12 +66,6 @@ def test_sigterm_under_load_drains_cleanly(report: Report) -> None:
                         status = type(exc).__name__
                     probes.append((started, status))
                     await asyncio.sleep(0.05)
-
-        async def scenario() -> list[Outcome]:
-            prober = asyncio.create_task(probe_readiness())
-            outcomes = await open_loop(url, RATE_PER_S, LOAD_S, keep_alive=False, on_tick=on_tick)
-            await prober
-            return outcomes
 
         outcomes = asyncio.run(scenario())
         server.process.wait(timeout=GRACEFUL_TIMEOUT_S + 30)
@@ -95,7 +97,8 @@ def test_sigterm_under_load_drains_cleanly(report: Report) -> None:
     section.figure("process exited after SIGTERM (s)", round(exited_after, 2))
     section.figure("exit code", server.process.returncode)
 
-    assert probes and probes[0][1] != 200, probes[:3]
+    assert probes
+    assert probes[0][1] != 200, probes[:3]
     assert in_flight, "the load must keep requests in flight when SIGTERM arrives"
     assert before_statuses == Counter({200: len(before)}), before_statuses
     assert set(after_statuses) <= {200, 503, "ConnectError"}, after_statuses
