@@ -17,7 +17,7 @@ TRANSLATE = {"text": "Hello.", "target_lang": "de", "source_lang": "en"}
 
 @pytest.fixture(scope="module")
 def small_limits() -> Iterator[RunningServer]:
-    env = {"TRANSLATION_BACKEND": "fake", "MAX_REQUEST_BYTES": "2000", "MAX_QUERY_STRING_BYTES": "300"}
+    env = {"TRANSLATION_BACKEND": "fake", "MAX_REQUEST_BYTES": "300000", "MAX_QUERY_STRING_BYTES": "300"}
     with running_server(env) as server:
         yield server
 
@@ -41,20 +41,20 @@ def _error(response: httpx.Response, status: int, kind: str) -> str:
 
 # --- limits ------------------------------------------------------------------------------------------------
 def test_a_declared_body_over_the_limit_is_413_naming_it(small_limits: RunningServer) -> None:
-    body = b'{"text": "' + b"a" * 3000 + b'", "target_lang": "de"}'
+    body = b'{"text": "' + b"a" * 310_000 + b'", "target_lang": "de"}'
     response = httpx.post(
         f"{small_limits.base_url}/translate", content=body, headers={"Content-Type": "application/json"}
     )
     detail = _error(response, 413, "payload_too_large")
     assert "MAX_REQUEST_BYTES" in detail
-    assert "2000" in detail
+    assert "300000" in detail
 
 
 def test_a_chunked_body_over_the_limit_is_413(small_limits: RunningServer) -> None:
     def chunks() -> Iterator[bytes]:
         yield b'{"text": "'
-        for _ in range(30):
-            yield b"a" * 100
+        for _ in range(31):
+            yield b"a" * 10_000
         yield b'", "target_lang": "de"}'
 
     response = httpx.post(
@@ -102,6 +102,8 @@ def test_a_long_query_string_is_414_naming_the_limit(small_limits: RunningServer
         (b'{"text": "a\\ud800b", "target_lang": "de", "source_lang": "en"}', 400, "invalid_request"),
         (b'{"text": ["ok", "\\udfff"], "target_lang": "de"}', 400, "invalid_request"),
         (b"[1, 2, 3]", 422, "validation"),
+        (b"[" * 100_000 + b"]" * 100_000, 400, "invalid_request"),
+        (b'{"text": "a", "target_lang": "de", "beam_size": 1' + b"0" * 5000 + b"}", 400, "invalid_request"),
         (b"null", 422, "validation"),
     ],
 )
