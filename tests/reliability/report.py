@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The order sections appear in, whatever order the tests ran in.
+SECTION_ORDER = ["overload", "fuzz", "fuzz-valid", "faults", "shutdown", "memory", "slow-clients"]
 
 
 @dataclass
@@ -21,6 +23,7 @@ class Section:
     figures: dict[str, Any] = field(default_factory=dict)
     tables: list[tuple[str, list[str], list[list[Any]]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    headline: str = ""  # one line for the summary at the top of the report
 
     def figure(self, name: str, value: Any) -> None:
         self.figures[name] = value
@@ -74,7 +77,16 @@ class Report:
             *(f"| `{name}` | {outcome} |" for name, outcome in sorted(self.outcomes.items())),
             "",
         ]
-        for section in self.sections.values():
+        ordered = sorted(
+            self.sections.items(),
+            key=lambda item: SECTION_ORDER.index(item[0]) if item[0] in SECTION_ORDER else len(SECTION_ORDER),
+        )
+        headlines = [
+            f"- **{section.title}**: {section.headline}" for _, section in ordered if section.headline
+        ]
+        if headlines:
+            lines += ["## Summary", "", *headlines, ""]
+        for _, section in ordered:
             lines += [f"## {section.title}", ""]
             if section.summary:
                 lines += [section.summary, ""]
@@ -83,7 +95,9 @@ class Report:
                 lines += [f"| {name} | {_format(value)} |" for name, value in section.figures.items()]
                 lines.append("")
             for caption, header, rows in section.tables:
-                lines += [caption, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+                if caption:
+                    lines += [caption, ""]
+                lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
                 lines += ["| " + " | ".join(_format(cell) for cell in row) + " |" for row in rows]
                 lines.append("")
             for note in section.notes:

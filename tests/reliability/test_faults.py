@@ -51,7 +51,11 @@ def _record(section: Section, fault: str, answer: str, others: str, recovery: st
     if not section.tables:
         header = ["fault injected", "answer for the affected pair", "other pairs meanwhile", "afterwards"]
         section.table("", header, [])
-    section.tables[0][2].append([fault, answer, others, recovery])
+    rows = section.tables[0][2]
+    rows.append([fault, answer, others, recovery])
+    section.headline = (
+        f"{len(rows)} faults injected, each answered for its pair only and recovered from (see the table)."
+    )
 
 
 @pytest.fixture

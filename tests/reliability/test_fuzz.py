@@ -83,6 +83,10 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
         ["operation", "accepted", "rejected"],
         rows,
     )
+    section.headline = (
+        f"{cases['generated']} generated cases over {result['operations']['tested']} operations: "
+        f"{cases['with_failures']} with a failure (server error or schema violation), {cases['errored']} errored."
+    )
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-2000:]
     assert result["operations"]["tested"] == result["operations"]["total"]
     assert cases["with_failures"] == 0
@@ -146,5 +150,9 @@ def test_valid_requests_with_arbitrary_texts_are_always_answered(profile: Profil
     )
     section.figure("requests", sum(statuses.values()))
     section.figure("status counts", dict(sorted(statuses.items())))
-    section.figure("server errors", sum(count for status, count in statuses.items() if status >= 500))
+    server_errors = sum(count for status, count in statuses.items() if status >= 500)
+    section.figure("server errors", server_errors)
+    section.headline = (
+        f"{sum(statuses.values())} valid requests with arbitrary texts: {server_errors} server errors."
+    )
     assert " ERROR " not in log, log[-3000:]

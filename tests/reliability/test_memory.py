@@ -93,6 +93,11 @@ def test_rss_plateaus_and_the_model_limit_holds(
             if index % step == 0 or index == len(rss) - 1
         ],
     )
+    section.headline = (
+        f"{profile.memory_cycles} cycles, {cache['loads_total']} model loads: at most {most_models} models loaded "
+        f"(limit {MAX_CACHED_MODELS}); RSS {rss[0]:.0f} MB after the first cycle, {rss[-1]:.0f} MB after the last, "
+        f"the last {profile.plateau_window} cycles within {spread:.1%} of each other."
+    )
     assert most_models <= MAX_CACHED_MODELS
     assert cache["loads_total"] >= profile.memory_cycles
     assert spread <= 0.10, rss

@@ -82,6 +82,12 @@ def test_twice_the_capacity(profile: Profile, report: Report) -> None:
     section.figure("/readyz after", ready)
     section.figure("rejected_total in /cache", cache["rejected_total"])
 
+    section.headline = (
+        f"{len(outcomes)} requests at {rate:.1f}/s (twice the measured {capacity:.1f}/s) for "
+        f"{profile.overload_s:g} s: {len(outcomes) - sum(errors.values())} answered, {sum(errors.values())} lost, "
+        f"{server_errors} 5xx, {statuses.get(429, 0)} 429 of which {len(without_retry_after)} without Retry-After; "
+        f"unloaded median latency {median(before):.3f} s before and {median(after):.3f} s after; /readyz {ready}."
+    )
     assert sum(errors.values()) == 0, errors
     assert len(outcomes) == sum(statuses[s] for s in statuses if s is not None)
     assert server_errors == 0, statuses

@@ -97,6 +97,12 @@ def test_sigterm_under_load_drains_cleanly(report: Report) -> None:
     section.figure("process exited after SIGTERM (s)", round(exited_after, 2))
     section.figure("exit code", server.process.returncode)
 
+    section.headline = (
+        f"SIGTERM with {len(in_flight)} requests in flight: /readyz not 200 from the first probe "
+        f"({probes[0][0]:.2f} s), all {len(before)} requests sent before it answered 200, "
+        f"{len(after)} sent after it refused or answered ({dict(after_statuses)}), exit after {exited_after:.1f} s "
+        f"(limit {GRACEFUL_TIMEOUT_S + 1} s)."
+    )
     assert probes
     assert probes[0][1] != 200, probes[:3]
     assert in_flight, "the load must keep requests in flight when SIGTERM arrives"
