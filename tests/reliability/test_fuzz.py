@@ -52,6 +52,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
             capture_output=True,
             text=True,
             timeout=1200,
+            cwd=tmp_path,  # schemathesis keeps a cache folder in its working directory
         )
         log = server.log()
     result = json.loads(result_path.read_text())
