@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format test-models bench clean load
+.PHONY: install run test lint format test-models bench clean load reliability reliability-ci
 
 # (Re)install when the requirement files change. torch==2.13.0 is pinned: on these machines pip takes the
 # local CPU wheel; elsewhere pass PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu to avoid CUDA.
@@ -58,3 +58,13 @@ load: $(STAMP)
 .PHONY: container-check
 container-check: $(STAMP)
 	bash .ci/container-check.sh
+
+# The reliability suite (tests/reliability/, figures in tests/reliability/REPORT.md): overload at twice the
+# measured capacity, OpenAPI fuzzing, injected faults, SIGTERM under load, memory over many model loads, slow
+# clients. About 10 minutes on 2 cores; writes tests/reliability/REPORT.md. reliability-ci is the shortened
+# version .ci/run runs (about 5 minutes) and writes no report.
+reliability: $(STAMP)
+	RELIABILITY_PROFILE=full RELIABILITY_REPORT=tests/reliability/REPORT.md $(BIN)/pytest -q tests/reliability
+
+reliability-ci: $(STAMP)
+	RELIABILITY_PROFILE=ci $(BIN)/pytest -q tests/reliability

@@ -14,6 +14,9 @@ The table (also in the README):
 | shutting_down        | 503    | the process is draining after SIGTERM                                 |
 | timeout              | 504    | the request passed TRANSLATE_TIMEOUT_SEC                              |
 | backend_error        | 500    | the model failed while translating (details only in the log)          |
+| unauthorized         | 401    | API_KEYS is set and the request has no key or a wrong one             |
+| query_too_long       | 414    | the query string is over MAX_QUERY_STRING_BYTES                       |
+| out_of_memory        | 503    | the model ran out of memory loading or translating; it was released   |
 | internal             | 500    | anything unexpected (details only in the log)                         |
 """
 
@@ -77,6 +80,21 @@ class BackendFailure(ServiceError):
     kind = "backend_error"
 
 
+class Unauthorized(ServiceError):
+    status_code = 401
+    kind = "unauthorized"
+
+
+class QueryTooLong(ServiceError):
+    status_code = 414
+    kind = "query_too_long"
+
+
+class OutOfMemory(ServiceError):
+    status_code = 503
+    kind = "out_of_memory"
+
+
 ERROR_TABLE: tuple[type[ServiceError], ...] = (
     InvalidRequest,
     UnsupportedLanguage,
@@ -87,4 +105,7 @@ ERROR_TABLE: tuple[type[ServiceError], ...] = (
     ShuttingDown,
     TranslationTimeout,
     BackendFailure,
+    Unauthorized,
+    QueryTooLong,
+    OutOfMemory,
 )

@@ -17,10 +17,12 @@ from fastapi import FastAPI
 from mostlylucid_nmt.api import demo, easynmt, libretranslate, ops
 from mostlylucid_nmt.api import metrics as metrics_api
 from mostlylucid_nmt.api.errors import install_error_handlers
+from mostlylucid_nmt.api.guards import install_guards
 from mostlylucid_nmt.api.metrics import HttpMetricsMiddleware
 from mostlylucid_nmt.api.middleware import RequestContextMiddleware
+from mostlylucid_nmt.api.openapi import install_error_schema
 from mostlylucid_nmt.backends.base import TranslatorLoader
-from mostlylucid_nmt.backends.fake import FakeLoader
+from mostlylucid_nmt.backends.fake import FakeFaults, FakeLoader
 from mostlylucid_nmt.backends.hub import ModelLocator
 from mostlylucid_nmt.backends.registry import ModelRegistry
 from mostlylucid_nmt.errors import ServiceError
@@ -46,7 +48,13 @@ def build_loader(settings: Settings) -> tuple[TranslatorLoader, str]:
     kind = settings.translation_backend
     if kind is BackendKind.FAKE:
         loader = FakeLoader(
-            batch_delay_ms=settings.fake_batch_delay_ms, load_delay_ms=settings.fake_load_delay_ms
+            batch_delay_ms=settings.fake_batch_delay_ms,
+            load_delay_ms=settings.fake_load_delay_ms,
+            faults=FakeFaults(
+                fail_pattern=settings.fake_fail_pattern,
+                oom_pattern=settings.fake_oom_pattern,
+                load_oom_pattern=settings.fake_load_oom_pattern,
+            ),
         )
         return loader, "fake"
     locator = ModelLocator(settings.model_dir, settings.model_cache_dir, offline=settings.offline)
@@ -195,6 +203,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(metrics_api.router)
     app.include_router(libretranslate.router)
     app.include_router(demo.router)
+    # The guards (CORS, size limits, API key) sit inside the request context, so refusals get request ids.
+    app.state.api_keys = install_guards(app, settings)
+    install_error_schema(app)
     app.add_middleware(
         RequestContextMiddleware,
         readiness=services.readiness,

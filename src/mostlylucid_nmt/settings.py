@@ -447,6 +447,53 @@ class Settings(BaseSettings):
         description="Segments longer than this many characters are never cached.",
     )
 
+    # --- limits, faults and security (reliability) ------------------------------------------------------------
+    max_request_bytes: PositiveInt = Field(
+        default=2_000_000,
+        validation_alias=AliasChoices("MAX_REQUEST_BYTES"),
+        description="Maximum bytes in one request body, checked before it is parsed (declared Content-Length "
+        "and bytes actually received, chunked bodies too). Over it: 413.",
+    )
+    max_query_string_bytes: PositiveInt = Field(
+        default=16_384,
+        validation_alias=AliasChoices("MAX_QUERY_STRING_BYTES"),
+        description="Maximum bytes in a URL's query string (GET /translate carries texts there). Over it: 414.",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("CORS_ORIGINS"),
+        description="Comma-separated origins allowed to call the API from a browser (e.g. "
+        "'https://example.com'); '*' allows any origin. Empty (default): no CORS headers at all.",
+    )
+    cors_allow_credentials: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("CORS_ALLOW_CREDENTIALS"),
+        description="Let browsers send cookies and Authorization headers cross-origin. Refused together with "
+        "CORS_ORIGINS='*', which would let any site make credentialed calls.",
+    )
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("API_KEYS"),
+        description="Comma-separated API keys. When set, every endpoint except the probes, docs, /metrics, "
+        "/demo, / and /libretranslate needs one, as header X-API-Key, Authorization: Bearer, or query "
+        "api_key. Empty (default): no key needed.",
+    )
+    fake_fail_pattern: str = Field(
+        default="",
+        validation_alias=AliasChoices("FAKE_FAIL_PATTERN"),
+        description="Fake backend only: a batch holding a sentence that contains this marker raises an error.",
+    )
+    fake_oom_pattern: str = Field(
+        default="",
+        validation_alias=AliasChoices("FAKE_OOM_PATTERN"),
+        description="Fake backend only: a batch holding a sentence that contains this marker runs out of memory.",
+    )
+    fake_load_oom_pattern: str = Field(
+        default="",
+        validation_alias=AliasChoices("FAKE_LOAD_OOM_PATTERN"),
+        description="Fake backend only: loading a model whose repository id contains this runs out of memory.",
+    )
+
     # --- resolved (not set from the environment) ------------------------------------------------------------------
     resolved_device: str = Field(default="cpu", exclude=True, description="Device after DEVICE/USE_GPU.")
 
@@ -545,6 +592,22 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("must be a language code such as 'en'")
         return value.strip().lower()
+
+    @field_validator("cors_origins", "api_keys", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _no_credentials_for_any_origin(self) -> Settings:
+        if self.cors_allow_credentials and "*" in self.cors_origins:
+            raise ValueError(
+                "CORS_ALLOW_CREDENTIALS=true cannot be combined with CORS_ORIGINS='*' (any site could make "
+                "credentialed calls); list the allowed origins instead"
+            )
+        return self
 
     @model_validator(mode="before")
     @classmethod

@@ -150,3 +150,18 @@ def test_an_explicit_mapping_ignores_the_process_environment(monkeypatch: pytest
     assert (explicit.port, explicit.offline, explicit.max_queue_size) == (8000, False, 3)
     # ...and the environment is read again afterwards.
     assert load_settings().offline is True
+
+
+def test_cors_credentials_with_any_origin_are_refused() -> None:
+    with pytest.raises(SettingsError, match="CORS_ORIGINS"):
+        load_settings({"CORS_ORIGINS": "*", "CORS_ALLOW_CREDENTIALS": "true"})
+
+
+def test_cors_origins_and_api_keys_are_comma_separated_lists() -> None:
+    settings = load_settings(
+        {"CORS_ORIGINS": " https://a.example , https://b.example,", "API_KEYS": "k1,,k2"}
+    )
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+    assert settings.api_keys == ["k1", "k2"]
+    assert load_settings({}).cors_origins == []
+    assert load_settings({}).api_keys == []

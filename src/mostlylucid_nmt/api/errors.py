@@ -38,10 +38,21 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "validation", "invalid request: " + "; ".join(problems))
 
 
+# FastAPI's words for a body json.loads gave up on (nested too deep, a number too long to convert).
+_BODY_NOT_PARSED = "There was an error parsing the body"
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     kind = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    response = error_response(exc.status_code, kind, str(exc.detail))
+    detail = str(exc.detail)
+    if exc.status_code == 400 and detail == _BODY_NOT_PARSED:
+        kind = "invalid_request"
+        detail = (
+            "the body could not be parsed: send one JSON object, with lists nested at most a few levels "
+            "deep and numbers of ordinary size"
+        )
+    response = error_response(exc.status_code, kind, detail)
     if exc.headers:
         response.headers.update(exc.headers)
     return response

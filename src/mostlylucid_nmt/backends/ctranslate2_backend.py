@@ -144,9 +144,14 @@ class CTranslate2Loader:
             config = AutoConfig.from_pretrained(folder)
         except (OSError, ValueError, TypeError, KeyError) as exc:
             log.warning("loading %s from %s failed: %r", spec.repo_id, folder, exc)
+            self._locator.discard_download(spec.repo_id)
             raise ModelUnavailable(f"model {spec.repo_id} could not be loaded (files damaged?)") from None
         check_vocabulary(spec, tokenizer, config)
-        converted = self._converted.ensure(spec.repo_id, folder)
+        try:
+            converted = self._converted.ensure(spec.repo_id, folder)
+        except ModelUnavailable:
+            self._locator.discard_download(spec.repo_id)
+            raise
         try:
             engine = ctranslate2.Translator(
                 str(converted),

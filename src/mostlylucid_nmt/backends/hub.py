@@ -7,8 +7,10 @@ files are fetched with huggingface_hub into MODEL_CACHE_DIR; with `offline` only
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 
+import httpx2
 from huggingface_hub import HfApi, snapshot_download, try_to_load_from_cache
 from huggingface_hub.errors import (
     EntryNotFoundError,
@@ -59,20 +61,33 @@ class ModelLocator:
             folder = Path(self._download(repo_id, _WANTED_FILES))
             if not any(folder.glob("*.safetensors")):
                 folder = Path(self._download(repo_id, [*_WANTED_FILES, _PICKLE_WEIGHTS]))
+        except RepositoryNotFoundError:
+            raise ModelUnavailable(f"model {repo_id} does not exist on the hub") from None
         except LocalEntryNotFoundError:
-            # Before EntryNotFoundError, which it subclasses: nothing cached and no hub is not a hub error.
+            # Before EntryNotFoundError, its base class: this one means the hub was not reached at all.
             where = "offline mode is on" if self._offline else "the hub could not be reached"
             raise ModelUnavailable(
                 f"model {repo_id} is not in MODEL_DIR or MODEL_CACHE_DIR and {where}"
             ) from None
-        except RepositoryNotFoundError:
-            raise ModelUnavailable(f"model {repo_id} does not exist on the hub") from None
         except (RevisionNotFoundError, EntryNotFoundError):
             raise ModelUnavailable(f"model {repo_id} is incomplete on the hub") from None
-        except (HfHubHTTPError, OSError) as exc:
+        except (HfHubHTTPError, OSError, httpx2.TransportError) as exc:
+            # huggingface_hub passes its HTTP client's transport errors through (a connection dropped
+            # mid-answer, a truncated file): they mean the hub could not be read, like its own errors.
             log.warning("download of %s failed: %s", repo_id, exc)
             raise ModelUnavailable(f"model {repo_id} could not be downloaded; try again later") from None
         return folder
+
+    def discard_download(self, repo_id: str) -> None:
+        """Delete the hub-cache copy of a repository whose files would not load, so the next try downloads
+        them again instead of failing on the same damaged files for ever. MODEL_DIR copies are never touched,
+        nor is the cache in offline mode, where it is the only copy there is."""
+        if self.local_dir(repo_id) is not None or self._offline:
+            return
+        folder = self._cache_dir / ("models--" + repo_id.replace("/", "--"))
+        if folder.is_dir():
+            log.warning("removing the downloaded files of %s: they could not be loaded", repo_id)
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _download(self, repo_id: str, patterns: list[str]) -> str:
         return snapshot_download(

@@ -6,12 +6,16 @@ Rules it keeps:
 - a model in use by a batch is never evicted; a new model waits for a slot rather than exceed the limit
   (each request holds one model at a time, so a wait always ends);
 - a failed load is reported to everyone waiting for it and forgotten, so the next request tries again;
-- eviction releases memory (the translator's close: gc, CUDA cache).
+- eviction releases memory (the translator's close: gc, CUDA cache);
+- out of memory: a load that runs out reports `OutOfMemory` and evicts the idle models to make room for the
+  next try; a model that runs out while translating is retired (new requests load a fresh copy) and closed
+  as soon as its running batches end; until then it keeps its slot, so the limit holds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections import OrderedDict
@@ -21,7 +25,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from mostlylucid_nmt.backends.base import ModelSpec, Translator, TranslatorLoader
-from mostlylucid_nmt.errors import ModelUnavailable, ServiceError
+from mostlylucid_nmt.backends.memory import is_out_of_memory
+from mostlylucid_nmt.errors import ModelUnavailable, OutOfMemory, ServiceError
 from mostlylucid_nmt.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
@@ -60,6 +65,7 @@ class ModelRegistry:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._loading: dict[str, asyncio.Task[_Entry]] = {}
         self._claims: dict[str, int] = {}
+        self._retiring: list[_Entry] = []
         self._notifications: set[asyncio.Task[None]] = set()
         self._changed = asyncio.Condition()
         self._executor = ThreadPoolExecutor(max_workers=load_threads, thread_name_prefix="model-load")
@@ -81,6 +87,8 @@ class ModelRegistry:
             yield entry.translator
         finally:
             entry.in_use -= 1
+            if self._retiring:
+                await self._close_idle_retired()
             async with self._changed:
                 self._changed.notify_all()
 
@@ -102,6 +110,8 @@ class ModelRegistry:
         return release
 
     async def _notify(self) -> None:
+        if self._retiring:
+            await self._close_idle_retired()
         async with self._changed:
             self._changed.notify_all()
 
@@ -121,6 +131,33 @@ class ModelRegistry:
             }
             for key, entry in self._entries.items()
         ]
+
+    async def retire(self, spec: ModelSpec, translator: Translator) -> None:
+        """Unload `translator` after it failed in a way that may have left it broken (out of memory).
+
+        New requests get a fresh load; the retired copy is closed once no batch uses it. A no-op when that
+        copy is already gone (another request of the same batch retired it first).
+        """
+        async with self._changed:
+            entry = self._entries.get(spec.repo_id)
+            if entry is None or entry.translator is not translator:
+                return
+            del self._entries[spec.repo_id]
+            self._retiring.append(entry)
+            self.stats.evictions += 1
+            log.warning("retiring model %s after it ran out of memory", spec.repo_id)
+        await self._close_idle_retired()
+
+    async def _close_idle_retired(self) -> None:
+        async with self._changed:
+            idle = [entry for entry in self._retiring if entry.in_use <= 0]
+            if not idle:
+                return
+            self._retiring = [entry for entry in self._retiring if entry.in_use > 0]
+        for entry in idle:
+            await asyncio.get_running_loop().run_in_executor(self._executor, entry.translator.close)
+        async with self._changed:
+            self._changed.notify_all()
 
     def loading(self) -> list[str]:
         return sorted(self._loading)
@@ -144,7 +181,7 @@ class ModelRegistry:
                 task = self._loading.get(key)
                 if task is not None:
                     break
-                if len(self._entries) + len(self._loading) < self._capacity:
+                if len(self._entries) + len(self._loading) + len(self._retiring) < self._capacity:
                     task = asyncio.create_task(self._load(spec), name=f"load {key}")
                     # Waiters that gave up leave nobody to read a failure: mark it read to keep logs clean.
                     task.add_done_callback(lambda done: done.cancelled() or done.exception())
@@ -201,9 +238,11 @@ class ModelRegistry:
         except ServiceError:
             await self._forget_failed_load(key)
             raise
-        except Exception as exc:  # a loader bug or an unexpected library error: report, don't poison
-            log.exception("loading model %s failed", key)
+        except Exception as exc:  # sorted below: out of memory, or any other failure
             await self._forget_failed_load(key)
+            if is_out_of_memory(exc):
+                raise await self._out_of_memory_on_load(key, exc) from None
+            log.error("loading model %s failed", key, exc_info=exc)
             raise ModelUnavailable(f"model {key} could not be loaded; try again later") from exc
         seconds = time.monotonic() - started
         entry = _Entry(translator=translator, loaded_at=time.time(), load_seconds=seconds)
@@ -217,6 +256,20 @@ class ModelRegistry:
             self._telemetry.models_resident(len(self._entries))
             self._changed.notify_all()
         return entry
+
+    async def _out_of_memory_on_load(self, key: str, exc: BaseException) -> OutOfMemory:
+        """Make room for the next try: drop what the failed load left behind and evict the idle models."""
+        log.error("loading model %s ran out of memory: %s", key, type(exc).__name__)
+        async with self._changed:
+            idle = [name for name, entry in self._entries.items() if entry.in_use == 0]
+            for name in idle:
+                await self._evict(name)
+            self._changed.notify_all()
+        await asyncio.get_running_loop().run_in_executor(self._executor, gc.collect)
+        return OutOfMemory(
+            f"model {key} ran out of memory while loading; idle models were unloaded and the next request "
+            "tries again (lower MAX_CACHED_MODELS or use a smaller model if it keeps happening)"
+        )
 
     async def _forget_failed_load(self, key: str) -> None:
         async with self._changed:

@@ -116,6 +116,7 @@ class TransformersLoader:
             model = AutoModelForSeq2SeqLM.from_pretrained(folder, dtype=self._dtype)
         except (OSError, ValueError, TypeError, KeyError) as exc:
             log.warning("loading %s from %s failed: %r", spec.repo_id, folder, exc)
+            self._locator.discard_download(spec.repo_id)
             raise ModelUnavailable(f"model {spec.repo_id} could not be loaded (files damaged?)") from None
         check_vocabulary(spec, tokenizer, model.config)
         model.to(self._device)

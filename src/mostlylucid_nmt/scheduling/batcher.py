@@ -25,7 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from mostlylucid_nmt.backends.base import GenerationOptions, Translator
-from mostlylucid_nmt.errors import BackendFailure, ServiceError, ShuttingDown
+from mostlylucid_nmt.backends.memory import is_out_of_memory
+from mostlylucid_nmt.errors import BackendFailure, OutOfMemory, ServiceError, ShuttingDown
+from mostlylucid_nmt.logs import request_id_var
 from mostlylucid_nmt.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,8 @@ class _Pending:
     future: asyncio.Future[str]
     ticket: RequestTicket
     enqueued_at: float
+    # The log of a failed batch names the requests in it, so each failure can be traced to its request.
+    request_id: str = "-"
 
 
 @dataclass(eq=False)
@@ -172,10 +176,13 @@ class DynamicBatcher:
         if queue is None:
             queue = self._queues[key] = _ModelQueue(key, translator, hold)
         now = time.monotonic()
+        request_id = request_id_var.get()
         order = sorted(range(len(texts)), key=lambda index: token_counts[index])
         futures: list[asyncio.Future[str]] = [loop.create_future() for _ in texts]
         for index in order:
-            queue.items.append(_Pending(texts[index], token_counts[index], futures[index], ticket, now))
+            queue.items.append(
+                _Pending(texts[index], token_counts[index], futures[index], ticket, now, request_id)
+            )
         self._report()
         self._wakeup.set()
         try:
@@ -320,10 +327,22 @@ class DynamicBatcher:
             error = ShuttingDown("server is shutting down; retry on another instance")
         elif done.exception() is not None:
             exc = done.exception()
+            requests = ",".join(sorted({item.request_id for item in batch}))
             if isinstance(exc, ServiceError):
                 error = exc
+            elif exc is not None and is_out_of_memory(exc):
+                log.error(
+                    "batch of %d sentences ran out of memory (requests %s): %s",
+                    len(batch),
+                    requests,
+                    type(exc).__name__,
+                )
+                error = OutOfMemory(
+                    "the model ran out of memory translating this batch and is being released; retry, "
+                    "with fewer or shorter texts if it happens again"
+                )
             else:
-                log.error("batch of %d sentences failed", len(batch), exc_info=exc)
+                log.error("batch of %d sentences failed (requests %s)", len(batch), requests, exc_info=exc)
                 error = BackendFailure("translation failed inside the model; see the server log")
         else:
             outputs = done.result()

@@ -14,7 +14,13 @@ from functools import partial
 
 from mostlylucid_nmt.backends.base import GenerationOptions, Translator
 from mostlylucid_nmt.backends.registry import ModelRegistry
-from mostlylucid_nmt.errors import InvalidRequest, PayloadTooLarge, TranslationTimeout, UnsupportedLanguage
+from mostlylucid_nmt.errors import (
+    InvalidRequest,
+    OutOfMemory,
+    PayloadTooLarge,
+    TranslationTimeout,
+    UnsupportedLanguage,
+)
 from mostlylucid_nmt.scheduling.admission import AdmissionController
 from mostlylucid_nmt.scheduling.batcher import BatchKey, DynamicBatcher, RequestTicket
 from mostlylucid_nmt.settings import Settings
@@ -28,6 +34,17 @@ from mostlylucid_nmt.translation.segmentation import SplitText, split_long, spli
 UNDETERMINED = "und"
 # Detector candidates considered when the best guess has no model (e.g. 'nds' for Low German text).
 _DETECTION_CANDIDATES = 3
+
+
+def _is_valid_unicode(text: str) -> bool:
+    """False for strings holding lone surrogates, which JSON escapes can carry but no encoder can write."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +183,11 @@ class TranslationService:
             )
         total = 0
         for index, text in enumerate(texts):
+            if not _is_valid_unicode(text):
+                raise InvalidRequest(
+                    f"text {index} contains a lone UTF-16 surrogate (an escape such as \\ud800 without its "
+                    "pair), which is not a character: send valid Unicode"
+                )
             if len(text) > settings.max_text_chars:
                 raise PayloadTooLarge(
                     f"text {index} has {len(text)} characters; the limit is {settings.max_text_chars} "
@@ -261,9 +283,14 @@ class TranslationService:
         if missing:
             ticket = admission.ticket()
             async with self._registry.use(hop.spec) as translator:
-                translated = await self._translate_on_model(
-                    ticket, translator, hop, missing, options, outcome
-                )
+                try:
+                    translated = await self._translate_on_model(
+                        ticket, translator, hop, missing, options, outcome
+                    )
+                except OutOfMemory:
+                    # A model that ran out of memory may hold half-allocated buffers: load it afresh.
+                    await self._registry.retire(hop.spec, translator)
+                    raise
             fresh = dict(zip(missing, translated, strict=True))
             if self._cache is not None:
                 self._cache.store((segment(text), fresh[text]) for text in missing)
