@@ -171,6 +171,24 @@ def test_everything_else_needs_the_key(keyed: RunningServer, path: str) -> None:
     assert httpx.get(f"{keyed.base_url}{path}", headers={"X-API-Key": KEY}).status_code == 200
 
 
+def test_libretranslate_checks_the_api_key_field_and_answers_like_libretranslate(keyed: RunningServer) -> None:
+    url = f"{keyed.base_url}/libretranslate/translate"
+    request = {"q": "Hello.", "source": "en", "target": "de"}
+    refused = httpx.post(url, json=request)
+    assert refused.status_code == 403, refused.text
+    assert set(refused.json()) == {"error"}
+    assert "api_key" in refused.json()["error"]
+    assert httpx.post(url, json={**request, "api_key": "wrong"}).status_code == 403
+    assert httpx.post(url, json={**request, "api_key": KEY}).status_code == 200
+    assert httpx.post(url, data={**request, "api_key": KEY}).status_code == 200
+    assert httpx.post(url, json=request, headers={"X-API-Key": KEY}).status_code == 200
+    detect = f"{keyed.base_url}/libretranslate/detect"
+    assert httpx.post(detect, json={"q": "Hello."}).status_code == 403
+    assert httpx.post(detect, json={"q": "Hello.", "api_key": KEY}).status_code == 200
+    # As in LibreTranslate, the list of languages needs no key.
+    assert httpx.get(f"{keyed.base_url}/libretranslate/languages").status_code == 200
+
+
 # --- CORS ----------------------------------------------------------------------------------------------------
 def test_no_cors_headers_by_default(small_limits: RunningServer) -> None:
     response = httpx.get(f"{small_limits.base_url}/model_name", headers={"Origin": "https://evil.example"})

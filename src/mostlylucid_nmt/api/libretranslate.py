@@ -32,7 +32,8 @@ from mostlylucid_nmt.api.libretranslate_schemas import (
     LibreTranslateBody,
     LibreTranslateResponse,
 )
-from mostlylucid_nmt.errors import Busy, InvalidRequest, ServiceError
+from mostlylucid_nmt.api.security import ApiKeys, presented_key
+from mostlylucid_nmt.errors import Busy, InvalidRequest, ServiceError, Unauthorized
 from mostlylucid_nmt.translation.language_names import language_name
 from mostlylucid_nmt.translation.markup import MarkupTranslator, TextFormat, probe_text
 from mostlylucid_nmt.translation.routing import Router
@@ -47,12 +48,18 @@ _CLIENT_CLOSED = 499  # see api/easynmt.py
 
 
 def check_libretranslate_api_key(request: Request, api_key: str | None) -> None:
-    """Hook for API keys on the LibreTranslate routes, called before any work.
+    """API_KEYS on the LibreTranslate routes, checked before any work.
 
-    LibreTranslate clients send their key as the ``api_key`` field of the body (JSON or form), not as a
-    header. Every key, and no key, is accepted for now; to refuse one, raise a ServiceError with status 403
-    (answered as ``{"error": detail}`` with status 403, as LibreTranslate does).
+    LibreTranslate clients send their key as the ``api_key`` field of the body (JSON or form); the header and
+    query forms of our own API work too. A missing or wrong key is answered 403 ``{"error": ...}``, as
+    LibreTranslate does.
     """
+    keys: ApiKeys = request.app.state.api_keys
+    if not keys.allows(api_key or presented_key(request.scope)):
+        raise Unauthorized(
+            "Invalid API key: send one of the server's API_KEYS as the api_key field "
+            "(or the X-API-Key header)"
+        )
 
 
 class _LibreTranslateRoute(APIRoute):
@@ -81,7 +88,7 @@ def _status_of(error: ServiceError) -> int:
         return 400
     if error.status_code == 429 or isinstance(error, Busy):
         return 429
-    if error.status_code == 403:
+    if error.status_code in (401, 403):  # LibreTranslate answers a missing or wrong key with 403
         return 403
     return 500
 
