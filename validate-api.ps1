@@ -4,11 +4,13 @@
 
 .DESCRIPTION
     The PowerShell twin of validate-api.sh: the same cases, in the same order, with the same names. EasyNMT's
-    endpoints with their exact shapes, the operations endpoints and the error table. Each case prints PASS or
-    FAIL with its name; the exit code is 1 when any case failed.
+    endpoints with their exact shapes, the operations endpoints, the error table, metrics, markup formats, the
+    LibreTranslate API and the demo page. Each case prints PASS or FAIL with its name; the exit code is 1 when
+    any case failed.
 
     Works in PowerShell 7 and Windows PowerShell 5.1. The translation pair (default en->de) must be one the
-    server serves; the sample texts are English, so the auto-detection cases expect "en".
+    server serves; the sample texts are English, so the auto-detection cases expect "en". The full suite
+    expects /metrics on the API port, so METRICS_PORT unset.
 
 .EXAMPLE
     .\validate-api.ps1
@@ -312,6 +314,94 @@ if (-not $SmokeOnly) {
     Test-Case "language detection is a bare JSON string" 200 { param($b, $t) $t.Trim().StartsWith('"') -and $b -is [string] } `
         GET "/language_detection?text=Hello%20world%2C%20how%20are%20you%20today%3F"
     Test-Case "model_name is one of the families" 200 { param($b) @("opus-mt", "mbart50", "m2m100") -contains $b } GET /model_name
+
+    Write-Group "Metrics"
+    Test-Case "metrics has http_requests_total in Prometheus text" 200 {
+        param($b, $t, $h) (Get-Header $h "Content-Type").StartsWith("text/plain") -and $t.Contains("http_requests_total{")
+    } GET /metrics
+    Test-Case "metrics label requests by route template" 200 {
+        param($b, $t) $t.Contains('path="/translate"') -and $t.Contains('path="/discover/{family}"') -and
+        -not $t.Contains('path="/discover/opus-mt"')
+    } GET /metrics
+    Test-Case "metrics report batches and the translation cache" 200 {
+        param($b, $t) $t.Contains("nmt_batch_sentences_count") -and $t.Contains("nmt_translation_cache_hits_total")
+    } GET /metrics
+    Test-Case "every response has X-Total-Time-Ms and Server-Timing" 200 {
+        param($b, $t, $h) [double](Get-Header $h "X-Total-Time-Ms") -ge 0 -and (Get-Header $h "Server-Timing").Contains("total;dur=")
+    } GET /healthz
+    Test-Case "Server-Timing of a translation has queue, inference and total" 200 {
+        param($b, $t, $h) $timing = Get-Header $h "Server-Timing"
+        $timing.Contains("queue;dur=") -and $timing.Contains("inference;dur=") -and $timing.Contains("total;dur=")
+    } POST /translate (Get-TranslateBody $EN1)
+
+    Write-Group "Translation cache"
+    Test-Case "cache shows the translation cache" 200 {
+        param($b) $b.translation_cache.enabled -is [bool] -and $b.translation_cache.hits_total -ge 0
+    } GET /cache
+    Test-Case "chunk_cache has size, limits, hits and misses" 200 {
+        param($b) (Get-Keys $b) -ceq "enabled,entries,capacity,max_age_s,max_key_chars,hits_total,misses_total,hit_ratio"
+    } GET /chunk_cache
+    Test-Case "DELETE /cache empties the translation cache" 200 {
+        param($b) $b.cleared_entries -ge 0 -and $b.translation_cache.entries -eq 0
+    } DELETE /cache
+
+    Write-Group "Markup"
+    Test-Case "html format keeps tags and attributes" 200 {
+        param($b) $b.translated.StartsWith("<p>") -and $b.translated.EndsWith("</p>") -and
+        $b.translated.Contains('<a href="/guide">') -and $b.translated.Contains("</a>")
+    } POST /translate (Get-TranslateBody '<p>Read <a href="/guide">the install guide</a> first.</p>' @{ format = "html" })
+    Test-Case "html code and placeholders are not translated" 200 {
+        param($b) $b.translated.Contains("<code>make run</code>") -and $b.translated.Contains("{name}")
+    } POST /translate (Get-TranslateBody "<p>Run <code>make run</code> now, {name}.</p>" @{ format = "html" })
+    Test-Case "markdown format keeps headings, emphasis and link URLs" 200 {
+        param($b) $b.translated.StartsWith("## ") -and ($b.translated.Split(@("**"), [StringSplitOptions]::None).Count -eq 3) -and
+        $b.translated.Contains("](http://localhost:8000/docs)")
+    } POST /translate (Get-TranslateBody "## Setup`n`nOpen the [API docs](http://localhost:8000/docs) and read **all** of them." @{ format = "markdown" })
+    Test-Case "html format through GET" 200 {
+        param($b) @($b.translated).Count -eq 1 -and "$(@($b.translated)[0])".StartsWith("<p>") -and "$(@($b.translated)[0])".Contains("<b>")
+    } GET "/translate?target_lang={tgt}&source_lang={src}&format=html&text=%3Cp%3EHello%20%3Cb%3Eworld%3C%2Fb%3E.%3C%2Fp%3E"
+    Test-Case "unknown format is 422" 422 { param($b) $b.error -eq "validation" -and $b.detail -match "format" } `
+        GET "/translate?target_lang={tgt}&source_lang={src}&format=pdf&text=Hello."
+
+    Write-Group "LibreTranslate compatibility"
+    Test-Case "LibreTranslate translate gives translatedText" 200 {
+        param($b) (Get-Keys $b) -ceq "translatedText" -and $b.translatedText -is [string] -and $b.translatedText.Trim()
+    } POST /libretranslate/translate (ConvertTo-JsonText ([ordered]@{ q = $EN1; source = $S; target = $T }))
+    Test-Case "LibreTranslate list with source auto detects each text" 200 {
+        param($b) (Get-Keys $b) -ceq "detectedLanguage,translatedText" -and
+        ((@($b.detectedLanguage) | ForEach-Object { $_.language }) -join ",") -ceq "en,en" -and @($b.translatedText).Count -eq 2
+    } POST /libretranslate/translate (ConvertTo-JsonText ([ordered]@{ q = @($EN1, $EN2); source = "auto"; target = $T }))
+    Test-Case "LibreTranslate html keeps tags, alternatives is a list" 200 {
+        param($b, $t) $b.translatedText.StartsWith('<p class="green">') -and $b.translatedText.EndsWith("</p>") -and
+        $t -match '"alternatives":\s*\[\]'
+    } POST /libretranslate/translate (ConvertTo-JsonText ([ordered]@{
+        q = '<p class="green">Hello <b>world</b>!</p>'; source = $S; target = $T; format = "html"; alternatives = 2 }))
+    Test-Case "LibreTranslate detect ranks languages with confidences" 200 {
+        param($b) $first = @($b)[0]
+        $first.language -eq "fr" -and -not (@($b) | Where-Object {
+            (Get-Keys $_) -ne "confidence,language" -or $_.confidence -lt 0 -or $_.confidence -gt 100 })
+    } POST /libretranslate/detect (ConvertTo-JsonText ([ordered]@{ q = $FR1 }))
+    Test-Case "LibreTranslate languages have codes, names and targets" 200 {
+        param($b) -not (@($b) | Where-Object { (Get-Keys $_) -cne "code,name,targets" }) -and
+        (@($b) | Where-Object { $_.code -eq $S -and @($_.targets) -contains $T })
+    } GET /libretranslate/languages
+    Test-Case "LibreTranslate missing q is 400 with an error" 400 {
+        param($b) (Get-Keys $b) -ceq "error" -and $b.error -match "q"
+    } POST /libretranslate/translate (ConvertTo-JsonText ([ordered]@{ source = $S; target = $T }))
+    Test-Case "LibreTranslate unknown language is 400 with an error" 400 {
+        param($b) (Get-Keys $b) -ceq "error" -and $b.error
+    } POST /libretranslate/translate (ConvertTo-JsonText ([ordered]@{ q = "Hello."; source = $S; target = "xx" }))
+
+    Write-Group "Demo page"
+    Test-Case "demo page is HTML" 200 {
+        param($b, $t, $h) (Get-Header $h "Content-Type").StartsWith("text/html") -and $t -match "<html"
+    } GET /demo
+    Test-Case "/ leads to the demo page" 200 {
+        param($b, $t, $h) (Get-Header $h "Content-Type").StartsWith("text/html") -and $t -match "<html"
+    } GET /
+    Test-Case "demo script is served" 200 {
+        param($b, $t, $h) (Get-Header $h "Content-Type").StartsWith("text/javascript") -and $t.Length -gt 0
+    } GET /demo/demo.js
 }
 
 $total = $script:Passed + $script:Failed

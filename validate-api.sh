@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Validate a running mostlylucid-nmt server against the API it documents: EasyNMT's endpoints with their exact
-# shapes, the operations endpoints, and the error table. Each case prints PASS or FAIL with its name; the exit
-# status is 1 when any case failed.
+# shapes, the operations endpoints, the error table, metrics, markup formats, the LibreTranslate API and the
+# demo page. Each case prints PASS or FAIL with its name; the exit status is 1 when any case failed.
 #
 #   ./validate-api.sh                          # full suite against http://localhost:8000
 #   ./validate-api.sh --smoke-only             # the few cases that show the server works at all
@@ -9,7 +9,8 @@
 #
 # Needs bash and python3 (which parses and checks every answer); requests go through curl when it is
 # installed, through python3 otherwise. The translation pair (default en->de) must be one the server serves;
-# the sample texts are English, so the auto-detection cases expect "en".
+# the sample texts are English, so the auto-detection cases expect "en". The full suite expects /metrics on
+# the API port, so METRICS_PORT unset.
 set -uo pipefail
 
 BASE_URL="http://localhost:8000"
@@ -20,7 +21,7 @@ TIMEOUT_S=120
 CLIENT=""
 
 usage() {
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
     echo
     echo "Options: --base-url URL  --smoke-only  --source-lang CODE  --target-lang CODE  --timeout SECONDS"
     echo "         --client curl|python3 (default: curl when installed)"
@@ -138,7 +139,8 @@ case_() {
         fi
     fi
     if [ "$CLIENT" = curl ]; then
-        local args=(-sS --max-time "$TIMEOUT_S" -o "$out/body" -D "$out/headers" -w '%{http_code}' -X "$method")
+        # -L follows redirects (/ to /demo), as python3's urllib and PowerShell do.
+        local args=(-sSL --max-time "$TIMEOUT_S" -o "$out/body" -D "$out/headers" -w '%{http_code}' -X "$method")
         [ -n "$body_file" ] && args+=(-H 'Content-Type: application/json' --data-binary "@$body_file")
         [ -n "$header" ] && args+=(-H "$header")
         status="$(curl "${args[@]}" "$BASE_URL$path" 2>"$out/error")" || status="000"
@@ -311,6 +313,73 @@ if [ "$SMOKE_ONLY" -eq 0 ]; then
     case_ "language detection is a bare JSON string" 200 't.strip().startswith("\"") and isinstance(b, str)' \
         GET "/language_detection?text=Hello%20world%2C%20how%20are%20you%20today%3F"
     case_ "model_name is one of the families" 200 'b in ("opus-mt", "mbart50", "m2m100")' GET /model_name
+
+    group "Metrics"
+    case_ "metrics has http_requests_total in Prometheus text" 200 \
+        'h["content-type"].startswith("text/plain") and "http_requests_total{" in t' GET /metrics
+    case_ "metrics label requests by route template" 200 \
+        '"path=\"/translate\"" in t and "path=\"/discover/{family}\"" in t and "path=\"/discover/opus-mt\"" not in t' \
+        GET /metrics
+    case_ "metrics report batches and the translation cache" 200 \
+        '"nmt_batch_sentences_count" in t and "nmt_translation_cache_hits_total" in t' GET /metrics
+    case_ "every response has X-Total-Time-Ms and Server-Timing" 200 \
+        'float(h["x-total-time-ms"]) >= 0 and "total;dur=" in h["server-timing"]' GET /healthz
+    case_ "Server-Timing of a translation has queue, inference and total" 200 \
+        'all(f"{m};dur=" in h["server-timing"] for m in ("queue", "inference", "total"))' \
+        POST /translate "{\"text\": \"$EN_1\", \"target_lang\": \"{tgt}\", \"source_lang\": \"{src}\"}"
+
+    group "Translation cache"
+    case_ "cache shows the translation cache" 200 \
+        'isinstance(b["translation_cache"]["enabled"], bool) and b["translation_cache"]["hits_total"] >= 0' \
+        GET /cache
+    case_ "chunk_cache has size, limits, hits and misses" 200 \
+        'list(b) == ["enabled", "entries", "capacity", "max_age_s", "max_key_chars", "hits_total", "misses_total", "hit_ratio"]' \
+        GET /chunk_cache
+    case_ "DELETE /cache empties the translation cache" 200 \
+        'b["cleared_entries"] >= 0 and b["translation_cache"]["entries"] == 0' DELETE /cache
+
+    group "Markup"
+    case_ "html format keeps tags and attributes" 200 \
+        'b["translated"].startswith("<p>") and b["translated"].endswith("</p>") and "<a href=\"/guide\">" in b["translated"] and "</a>" in b["translated"]' \
+        POST /translate '{"text": "<p>Read <a href=\"/guide\">the install guide</a> first.</p>", "target_lang": "{tgt}", "source_lang": "{src}", "format": "html"}'
+    case_ "html code and placeholders are not translated" 200 \
+        '"<code>make run</code>" in b["translated"] and "{name}" in b["translated"]' \
+        POST /translate '{"text": "<p>Run <code>make run</code> now, {name}.</p>", "target_lang": "{tgt}", "source_lang": "{src}", "format": "html"}'
+    case_ "markdown format keeps headings, emphasis and link URLs" 200 \
+        'b["translated"].startswith("## ") and b["translated"].count("**") == 2 and "](http://localhost:8000/docs)" in b["translated"]' \
+        POST /translate '{"text": "## Setup\n\nOpen the [API docs](http://localhost:8000/docs) and read **all** of them.", "target_lang": "{tgt}", "source_lang": "{src}", "format": "markdown"}'
+    case_ "html format through GET" 200 \
+        'len(b["translated"]) == 1 and b["translated"][0].startswith("<p>") and "<b>" in b["translated"][0]' \
+        GET "/translate?target_lang={tgt}&source_lang={src}&format=html&text=%3Cp%3EHello%20%3Cb%3Eworld%3C%2Fb%3E.%3C%2Fp%3E"
+    case_ "unknown format is 422" 422 'b["error"] == "validation" and "format" in b["detail"]' \
+        GET "/translate?target_lang={tgt}&source_lang={src}&format=pdf&text=Hello."
+
+    group "LibreTranslate compatibility"
+    case_ "LibreTranslate translate gives translatedText" 200 \
+        'list(b) == ["translatedText"] and isinstance(b["translatedText"], str) and b["translatedText"].strip()' \
+        POST /libretranslate/translate "{\"q\": \"$EN_1\", \"source\": \"{src}\", \"target\": \"{tgt}\"}"
+    case_ "LibreTranslate list with source auto detects each text" 200 \
+        'list(b) == ["detectedLanguage", "translatedText"] and [d["language"] for d in b["detectedLanguage"]] == ["en", "en"] and len(b["translatedText"]) == 2' \
+        POST /libretranslate/translate "{\"q\": [\"$EN_1\", \"$EN_2\"], \"source\": \"auto\", \"target\": \"{tgt}\"}"
+    case_ "LibreTranslate html keeps tags, alternatives is a list" 200 \
+        'b["translatedText"].startswith("<p class=\"green\">") and b["translatedText"].endswith("</p>") and b["alternatives"] == []' \
+        POST /libretranslate/translate '{"q": "<p class=\"green\">Hello <b>world</b>!</p>", "source": "{src}", "target": "{tgt}", "format": "html", "alternatives": 2}'
+    case_ "LibreTranslate detect ranks languages with confidences" 200 \
+        'b[0]["language"] == "fr" and all(set(x) == {"confidence", "language"} and 0 <= x["confidence"] <= 100 for x in b)' \
+        POST /libretranslate/detect "{\"q\": \"$FR_1\"}"
+    case_ "LibreTranslate languages have codes, names and targets" 200 \
+        'all(list(x) == ["code", "name", "targets"] for x in b) and any(x["code"] == S and T in x["targets"] for x in b)' \
+        GET /libretranslate/languages
+    case_ "LibreTranslate missing q is 400 with an error" 400 'list(b) == ["error"] and "q" in b["error"]' \
+        POST /libretranslate/translate '{"source": "{src}", "target": "{tgt}"}'
+    case_ "LibreTranslate unknown language is 400 with an error" 400 'list(b) == ["error"] and b["error"]' \
+        POST /libretranslate/translate '{"q": "Hello.", "source": "{src}", "target": "xx"}'
+
+    group "Demo page"
+    case_ "demo page is HTML" 200 'h["content-type"].startswith("text/html") and "<html" in t.lower()' GET /demo
+    case_ "/ leads to the demo page" 200 'h["content-type"].startswith("text/html") and "<html" in t.lower()' GET /
+    case_ "demo script is served" 200 'h["content-type"].startswith("text/javascript") and len(t) > 0' \
+        GET /demo/demo.js
 fi
 
 TOTAL=$((PASSED + FAILED))

@@ -85,6 +85,8 @@ class RequestTemplate:
     path: str
     body: Any = None
     expect_translations: int | None = None
+    # The answer's field that holds the translations: EasyNMT's, or LibreTranslate's `translatedText`.
+    translations_field: str = "translated"
 
 
 @dataclass
@@ -149,6 +151,7 @@ def load_scenarios(path: Path = SCENARIOS_FILE) -> tuple[dict[str, Scenario], li
             path=item["path"],
             body=item.get("body"),
             expect_translations=item.get("expect_translations"),
+            translations_field=item.get("translations_field", "translated"),
         )
         for item in raw["requests"]
     ]
@@ -206,7 +209,7 @@ def _classify(template: RequestTemplate, response: httpx.Response) -> tuple[str,
     except ValueError:
         return "error", f"{template.name}: answer is not JSON"
     if template.expect_translations is not None:
-        translated = body.get("translated") if isinstance(body, dict) else None
+        translated = body.get(template.translations_field) if isinstance(body, dict) else None
         count = 1 if isinstance(translated, str) else len(translated) if isinstance(translated, list) else -1
         if count != template.expect_translations:
             return "error", f"{template.name}: expected {template.expect_translations} translations: {body}"

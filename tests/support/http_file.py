@@ -17,9 +17,9 @@ _VARIABLE = re.compile(r"^@([A-Za-z_][\w-]*)\s*=\s*(.*)$")
 _REFERENCE = re.compile(r"\{\{\s*([A-Za-z_][\w-]*)\s*\}\}")
 _DIRECTIVE = re.compile(r"^#\s*@([\w-]+)\s*(.*)$")
 _HEADER = re.compile(r"^([A-Za-z0-9-]+):\s*(.*)$")
-_TYPES = frozenset({"string", "array", "object", "html"})
+_TYPES = frozenset({"string", "array", "object", "html", "text"})
 _REQUEST_DIRECTIVES = frozenset(
-    {"expect", "expect-error", "expect-type", "expect-keys", "server", "background"}
+    {"expect", "expect-error", "expect-type", "expect-keys", "expect-headers", "server", "background"}
 )
 
 
@@ -39,6 +39,7 @@ class HttpRequest:
     expect_error: str | None = None
     expect_type: str | None = None
     expect_keys: tuple[str, ...] | None = None
+    expect_headers: tuple[str, ...] = ()
     server: str = "default"
     background: bool = False
 
@@ -160,6 +161,7 @@ def _parse_block(
     if expect_type is not None and expect_type not in _TYPES:
         raise HttpFileError(f"line {number}: @expect-type must be one of {sorted(_TYPES)}")
     keys = directives.get("expect-keys")
+    expected_headers = directives.get("expect-headers", "")
     return HttpRequest(
         title=title,
         line=number,
@@ -171,6 +173,7 @@ def _parse_block(
         expect_error=directives.get("expect-error"),
         expect_type=expect_type,
         expect_keys=tuple(key.strip() for key in keys.split(",")) if keys else None,
+        expect_headers=tuple(name.strip() for name in expected_headers.split(",") if name.strip()),
         server=server,
         background="background" in directives,
     )
