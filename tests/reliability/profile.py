@@ -50,3 +50,8 @@ def current_profile() -> Profile | None:
     if name not in PROFILES:
         raise ValueError(f"RELIABILITY_PROFILE must be one of {', '.join(PROFILES)}; got {name!r}")
     return PROFILES[name]
+
+
+# The suite measures the engine path: repeated texts must reach the model (a translation-cache hit needs no
+# model, no queue place and no batch), so its servers run with the cache off unless a test says otherwise.
+UNCACHED = {"CHUNK_CACHE_ENABLED": "0"}

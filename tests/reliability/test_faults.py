@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.reliability.load import worker_pids
+from tests.reliability.profile import UNCACHED
 from tests.reliability.report import Report, Section
 from tests.support.hub_standin import HubStandin, hub_standin
 from tests.support.server import RunningServer, running_server
@@ -66,6 +67,7 @@ def hub(test_models_dir: Path) -> Iterator[HubStandin]:
 
 def _hub_env(hub: HubStandin, cache: Path) -> dict[str, str]:
     return {
+        **UNCACHED,
         "TRANSLATION_BACKEND": "ctranslate2",
         "HF_ENDPOINT": hub.url,
         "HF_HUB_OFFLINE": "0",
@@ -171,6 +173,7 @@ def test_a_damaged_model_folder_fails_its_pair_only(
     original = weights.read_bytes()
     weights.write_bytes(b"\0" * 64 + original[64 : len(original) // 3])
     env = {
+        **UNCACHED,
         "TRANSLATION_BACKEND": "transformers",
         "MODEL_DIR": str(models),
         "MODEL_CACHE_DIR": str(tmp_path / "cache"),
@@ -200,6 +203,7 @@ def test_a_damaged_model_folder_fails_its_pair_only(
 def test_backend_failures_fail_only_their_batch(report: Report) -> None:
     section = _section(report)
     env = {
+        **UNCACHED,
         "TRANSLATION_BACKEND": "fake",
         "FAKE_FAIL_PATTERN": "#FAIL#",
         "FAKE_OOM_PATTERN": "#OOM#",
@@ -262,7 +266,7 @@ def test_backend_failures_fail_only_their_batch(report: Report) -> None:
 
 def test_a_killed_worker_is_replaced_while_the_other_serves(report: Report) -> None:
     section = _section(report)
-    env = {"TRANSLATION_BACKEND": "fake", "WEB_CONCURRENCY": "2"}
+    env = {**UNCACHED, "TRANSLATION_BACKEND": "fake", "WEB_CONCURRENCY": "2"}
     with running_server(env) as server:
         deadline = time.monotonic() + 60
         while len(worker_pids(server.process.pid)) < 2 and time.monotonic() < deadline:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.reliability.load import closed_loop, median, open_loop, percentile, sequential_latency, wait_idle
-from tests.reliability.profile import Profile
+from tests.reliability.profile import UNCACHED, Profile
 from tests.reliability.report import Report
 from tests.support.server import running_server
 
@@ -19,6 +19,7 @@ pytestmark = pytest.mark.integration
 # so twice that is easy for the load generator on a shared 2-core machine. A short queue makes the overload
 # visible (429s) within seconds.
 ENV = {
+    **UNCACHED,
     "TRANSLATION_BACKEND": "fake",
     "FAKE_BATCH_DELAY_MS": "200",
     "EASYNMT_BATCH_SIZE": "4",

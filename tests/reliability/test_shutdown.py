@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.reliability.load import Outcome, open_loop
+from tests.reliability.profile import UNCACHED
 from tests.reliability.report import Report
 from tests.support.server import running_server, wait_ready
 
@@ -22,6 +23,7 @@ GRACEFUL_TIMEOUT_S = 10
 # 300 ms batches of up to 4 sentences: about 13 requests/s. The load below (12/s) keeps a few requests in
 # the model and a few queued at every moment, so SIGTERM always finds work in flight.
 ENV = {
+    **UNCACHED,
     "TRANSLATION_BACKEND": "fake",
     "FAKE_BATCH_DELAY_MS": "300",
     "EASYNMT_BATCH_SIZE": "4",

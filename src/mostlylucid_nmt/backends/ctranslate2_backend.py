@@ -49,6 +49,7 @@ from mostlylucid_nmt.backends.family_tokens import (
 )
 from mostlylucid_nmt.backends.hf_logging import quiet_transformers
 from mostlylucid_nmt.backends.hub import ModelLocator
+from mostlylucid_nmt.backends.model_build import MODEL_BUILD_LOCK
 from mostlylucid_nmt.errors import ModelUnavailable
 from mostlylucid_nmt.settings import Settings
 
@@ -240,7 +241,8 @@ def convert_checkpoint(source: Path, output: Path) -> None:
     # quantization=None keeps the checkpoint's dtype; CTranslate2 quantizes at load time to the compute type.
     # force: `output` is the empty folder made for this conversion, which the converter would refuse.
     converter = ctranslate2.converters.TransformersConverter(str(source))
-    converter.convert(str(output), quantization=None, force=True)
+    with MODEL_BUILD_LOCK:  # the converter builds the transformers model first
+        converter.convert(str(output), quantization=None, force=True)
 
 
 def is_converted(path: Path) -> bool:

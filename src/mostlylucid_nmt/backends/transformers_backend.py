@@ -24,6 +24,7 @@ from mostlylucid_nmt.backends.family_tokens import (
 )
 from mostlylucid_nmt.backends.hf_logging import quiet_transformers
 from mostlylucid_nmt.backends.hub import ModelLocator
+from mostlylucid_nmt.backends.model_build import MODEL_BUILD_LOCK
 from mostlylucid_nmt.errors import ModelUnavailable
 from mostlylucid_nmt.settings import Settings, available_cores
 
@@ -113,7 +114,8 @@ class TransformersLoader:
         check_required_files(spec, folder)
         try:
             tokenizer = AutoTokenizer.from_pretrained(folder)
-            model = AutoModelForSeq2SeqLM.from_pretrained(folder, dtype=self._dtype)
+            with MODEL_BUILD_LOCK:
+                model = AutoModelForSeq2SeqLM.from_pretrained(folder, dtype=self._dtype)
         except (OSError, ValueError, TypeError, KeyError) as exc:
             log.warning("loading %s from %s failed: %r", spec.repo_id, folder, exc)
             self._locator.discard_download(spec.repo_id)

@@ -351,6 +351,42 @@ def _wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 60) -
         time.sleep(0.05)
 
 
+def test_different_models_converted_and_loaded_at_once_all_succeed(
+    test_models_dir: Path, tmp_path: Path
+) -> None:
+    # transformers builds models under process-wide torch state; builds running together once failed with
+    # "meta tensors" (four pairs first requested together). Both engines' builds must take turns.
+    ct2 = make_loader(test_models_dir, tmp_path)
+    torch_settings = make_settings(test_models_dir, tmp_path, TRANSLATION_BACKEND="transformers")
+    torch_loader = TransformersLoader(
+        torch_settings, ModelLocator(torch_settings.model_dir, torch_settings.model_cache_dir, offline=True)
+    )
+    jobs: list[tuple[Any, ModelSpec]] = [(ct2, spec) for spec in SPECS] + [
+        (torch_loader, OPUS),
+        (torch_loader, M2M),
+    ]
+    start = threading.Barrier(len(jobs))
+    loaded: list[Translator] = []
+    failures: list[BaseException] = []
+
+    def load(loader: Any, spec: ModelSpec) -> None:
+        start.wait()
+        try:
+            loaded.append(loader.load(spec))
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=load, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(loaded) == len(jobs)
+    for translator in loaded:
+        translator.close()
+
+
 def test_worker_processes_convert_once_and_share_the_copy(test_models_dir: Path, tmp_path: Path) -> None:
     conversions = tmp_path / "conversions.log"
     first = _start_worker(test_models_dir, tmp_path, "hold", "first")
