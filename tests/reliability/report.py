@@ -68,9 +68,9 @@ class Report:
             f"commit `{_git_commit()}`; the run took {(finished - self.started_at).total_seconds():.0f} s. "
             f"{passed} of {len(self.outcomes)} tests passed.",
             "",
-            f"Machine: {_machine()}. The machine was shared with other jobs (five other engineers' builds and "
-            "tests on the same two cores) while this ran, so latencies and rates are lower bounds of what an "
-            "idle machine does; the pass/fail figures (lost requests, 5xx, fuzz errors) do not depend on it.",
+            f"Machine: {_machine()}, load average {_load_average()} at the end of the run. Latencies and rates "
+            "depend on the machine and whatever else ran on it; the pass/fail figures (lost requests, 5xx, fuzz "
+            "errors) do not.",
             "",
             "| test | outcome |",
             "|---|---|",
@@ -121,6 +121,10 @@ def _git_commit() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return out.stdout.strip()
+
+
+def _load_average() -> str:
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def _machine() -> str:

@@ -41,8 +41,10 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
                 "20261127",
                 "--generation-database",
                 "none",
+                # One worker: with two threads, schemathesis' own schema compilation has crashed inside
+                # CPython 3.11 ("AST constructor recursion depth mismatch"), failing the run without a case.
                 "--workers",
-                "2",
+                "1",
                 "--no-color",
                 "--report",
                 "json",

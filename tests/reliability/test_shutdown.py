@@ -109,7 +109,10 @@ def test_sigterm_under_load_drains_cleanly(report: Report) -> None:
     assert probes[0][1] != 200, probes[:3]
     assert in_flight, "the load must keep requests in flight when SIGTERM arrives"
     assert before_statuses == Counter({200: len(before)}), before_statuses
-    assert set(after_statuses) <= {200, 503, "ConnectError"}, after_statuses
+    # Refused: ConnectError once the listener is closed. A connection whose handshake the kernel completed in
+    # the listener's accept queue just before the worker closed it is reset unread (ReadError): refused as
+    # well, at the TCP level; no application code saw it. Requests sent before SIGTERM must all be 200 (above).
+    assert set(after_statuses) <= {200, 503, "ConnectError", "ReadError"}, after_statuses
     assert exited_after <= GRACEFUL_TIMEOUT_S + 1
     assert server.process.returncode == 0
     assert " ERROR " not in log, log[-3000:]
