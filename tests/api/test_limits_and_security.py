@@ -171,7 +171,9 @@ def test_everything_else_needs_the_key(keyed: RunningServer, path: str) -> None:
     assert httpx.get(f"{keyed.base_url}{path}", headers={"X-API-Key": KEY}).status_code == 200
 
 
-def test_libretranslate_checks_the_api_key_field_and_answers_like_libretranslate(keyed: RunningServer) -> None:
+def test_libretranslate_checks_the_api_key_field_and_answers_like_libretranslate(
+    keyed: RunningServer,
+) -> None:
     url = f"{keyed.base_url}/libretranslate/translate"
     request = {"q": "Hello.", "source": "en", "target": "de"}
     refused = httpx.post(url, json=request)
