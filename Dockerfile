@@ -41,7 +41,9 @@ ENV PYTHONPATH=/app/src \
     MODEL_CACHE_DIR=/models \
     HF_HOME=/models/huggingface
 USER 10001:10001
-RUN python -m mostlylucid_nmt download "$PRELOAD_PAIRS"
+# --convert: the CTranslate2 copies too (device-independent; the compute type is chosen at load), so the first
+# request of a preloaded pair neither downloads nor converts.
+RUN python -m mostlylucid_nmt download "$PRELOAD_PAIRS" --convert
 
 # ---- the image: models, then the code last ----
 FROM base

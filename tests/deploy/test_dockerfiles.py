@@ -14,7 +14,7 @@ from mostlylucid_nmt.settings import load_settings
 from tests.deploy.images import VARIANTS, Image, Instruction, load
 
 CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
-DOWNLOAD = 'python -m mostlylucid_nmt download "$PRELOAD_PAIRS"'
+DOWNLOAD = 'python -m mostlylucid_nmt download "$PRELOAD_PAIRS" --convert'
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
