@@ -14,29 +14,17 @@ import httpx
 import pytest
 
 from tests.support.markup import fold, html_view, markdown_view
-from tests.support.server import RunningServer, running_server, wait_ready
+from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.integration
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "markup"
 
 
-@pytest.fixture(scope="module")
-def server(test_models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    env = {
-        "MODEL_DIR": str(test_models_dir),
-        "MODEL_CACHE_DIR": str(tmp_path_factory.mktemp("cache-markup")),
-        "HF_HUB_OFFLINE": "1",
-        "PRELOAD_MODELS": "en->de",
-    }
-    with running_server(env) as server:
-        wait_ready(server, timeout_s=120)
-        yield server
-
-
 @pytest.fixture
-def client(server: RunningServer) -> Iterator[httpx.Client]:
-    with server.client() as client:
+def client(test_model_server: RunningServer) -> Iterator[httpx.Client]:
+    # The package's shared server over the test models (tests/integration/conftest.py).
+    with test_model_server.client() as client:
         yield client
 
 
